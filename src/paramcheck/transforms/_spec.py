@@ -14,14 +14,30 @@ from dataclasses import dataclass
 import torch
 
 FLOATS: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
+#: Every floating dtype, for transforms whose kernels exist in half precision too.
+ALL_FLOATS: tuple[torch.dtype, ...] = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 #: Domain names understood by ``paramcheck.strategies.domain``:
 #: ``matrix``    any real tensor of the requested shape (entries bounded by ``bound``);
 #: ``square``    any real square matrix;
 #: ``symmetric`` X = Xᵀ;  ``skew``  X = -Xᵀ (spectral norm at most ``bound``);
 #: ``spd``       symmetric positive definite (eigenvalues in [1/bound, bound]);
-#: ``orthogonal`` QᵀQ = I (semi-orthogonal when not square).
-DOMAINS = ("matrix", "square", "symmetric", "skew", "spd", "orthogonal")
+#: ``orthogonal`` QᵀQ = I (semi-orthogonal when not square);
+#: ``nonzero``   like ``matrix``, but every entry has ``bound/10 ≤ |x| ≤ bound``, so no
+#:               row, column or slice is zero (for maps that divide by a norm);
+#: ``sign_diagonal`` like ``matrix``, but every diagonal entry is exactly +1 or -1
+#:               (torch's Householder orthogonal map reads column signs from the
+#:               diagonal with ``.int()``, so other diagonal values are outside its domain).
+DOMAINS = (
+    "matrix",
+    "square",
+    "symmetric",
+    "skew",
+    "spd",
+    "orthogonal",
+    "nonzero",
+    "sign_diagonal",
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,24 @@ class Spec:
         square: ``f`` needs square trailing dimensions.
         min_ndim: the fewest dimensions an input may have (leading ones are a batch).
         dtypes: the floating dtypes ``f`` supports.
+        shape: the trailing shape ``f`` requires (its state was built for it, as for
+            ``Pruning``'s mask), or ``None`` when any shape allowed above works.
+        norm_dims: the dimensions (counted from the end) over which the ``unit_norm``
+            constraint measures the Euclidean norm; other dimensions are a batch.
+        batched: leading dimensions are a batch of independent inputs, so ``f`` of a
+            stack equals the stack of ``f``. ``False`` for maps that couple the whole
+            tensor (torch's spectral and weight norm reshape or reduce across it).
+        stateful: ``f`` reads tensor state (buffers) that ``right_inverse`` or
+            training-mode calls update, or that was drawn for one shape. Use a fresh
+            copy (``copy.deepcopy`` of a pristine instance) per example and move it with
+            ``.to(dtype=..., device=...)`` to match its input, as a layer's ``.to()``
+            would. Stateless transforms must work on any float input as constructed.
+        originals: how many tensors ``right_inverse`` returns and ``forward`` takes
+            (2 for torch's weight norm: ``forward(g, v)``). When it is more than one,
+            ``forward``'s arguments are ``right_inverse(X)`` for ``X`` drawn from ``inputs``.
+        inverse_exact: ``right_inverse`` exists and is exact on the image (up to
+            rounding). ``False`` when it raises ``NotImplementedError`` or is only an
+            approximation; the round-trip property does not apply then.
     """
 
     constraint: str | None
@@ -51,7 +85,15 @@ class Spec:
     square: bool = False
     min_ndim: int = 2
     dtypes: tuple[torch.dtype, ...] = FLOATS
+    shape: tuple[int, ...] | None = None
+    norm_dims: tuple[int, ...] = (-2, -1)
+    batched: bool = True
+    stateful: bool = False
+    originals: int = 1
+    inverse_exact: bool = True
 
     def __post_init__(self) -> None:
         if self.inputs not in DOMAINS:
             raise ValueError(f"Spec.inputs must be one of {DOMAINS}, got {self.inputs!r}")
+        if any(d >= 0 for d in self.norm_dims):
+            raise ValueError(f"Spec.norm_dims counts from the end (negative), got {self.norm_dims}")

@@ -690,3 +690,16 @@ def test_cuda_output_stays_on_the_device_and_matches_the_cpu(name: str) -> None:
     assert max_abs(Y.cpu() - expected) <= tol * max(1.0, max_abs(expected))
     A = f_cuda.right_inverse(Y)
     assert A.device.type == "cuda"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_matrix_exponential_is_exact_for_a_lone_matrix(dtype: torch.dtype) -> None:
+    """torch.matrix_exp's lone-matrix T8 path is off by ~1e5 eps (pytorch/pytorch#196592);
+    MatrixExponential must match the closed form exp(diag(d)) = diag(e^d) to a few eps."""
+    d = torch.tensor([0.0, 0.0, 0.0, 0.03125, 0.5], dtype=dtype)
+    expected = torch.diag(torch.exp(d))
+    for X in (torch.diag(d), torch.diag(d)[None]):
+        got = MatrixExponential()(X).reshape(5, 5)
+        # exp of a diagonal matrix is computed entrywise by the polynomial: a handful of
+        # roundings per entry, so 4 eps relative to the largest entry (e^0.5 < 2) is ample.
+        assert (got - expected).abs().max() <= 4 * torch.finfo(dtype).eps * 2

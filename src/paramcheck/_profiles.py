@@ -15,13 +15,14 @@ times that vary far more than Hypothesis' default 200 ms deadline tolerates.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 
 ENV_VAR = "PARAMCHECK_PROFILE"
 PROFILES = ("dev", "ci", "thorough")
 
-_common = {
+_common: dict[str, Any] = {
     "deadline": None,
     "print_blob": True,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -1,0 +1,245 @@
+"""The report's tables, computed from the tidy frame (see ``_frame``).
+
+- **Cached speedup** ``t_uncached / t_cached`` of each time benchmark measured both
+  cached and uncached: how much ``parametrize.cached()`` saves when a weight is read
+  ``k`` times.
+- **Cost ratio** ``cost_paramcheck / cost_torch`` of each benchmark measured with both
+  implementations: what paramcheck's reference ``parametrize`` costs next to torch's.
+- **Tracked ratios**: the values of the dimensionless asv ``track_`` benchmarks.
+- **History**: each measurement across commits, and per benchmark the geometric mean
+  of the measurements relative to their first value among the commits shown.
+
+Speedups, cost ratios and tracked ratios are read at the latest commit measured on each
+machine and environment. Every table is sorted on its key columns, so the same results
+always give the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from paramcheck._report._frame import parameter_columns
+
+#: ``cost_ratio`` compares the implementation ``OURS`` with ``BASELINE``.
+OURS = "paramcheck"
+BASELINE = "torch"
+#: Units of dimensionless benchmarks.
+RATIO_UNITS = frozenset({"ratio", "x", "×"})
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of the benchmarks: a commit measured on a machine in an environment."""
+
+    machine: str
+    env: str
+    commit: str
+    date: pd.Timestamp | None
+
+
+@dataclass(frozen=True)
+class History:
+    """The last commits measured on one machine and environment, oldest first.
+
+    ``summary``: benchmark x commit, the geometric mean over the benchmark's parameter
+    combinations of ``value / first value`` (the first measured in the window).
+    ``series``: benchmark -> (parameters x commit) of values.
+    """
+
+    machine: str
+    env: str
+    commits: pd.DataFrame
+    summary: pd.DataFrame
+    series: dict[str, pd.DataFrame]
+
+
+def latest_runs(frame: pd.DataFrame) -> list[Run]:
+    """The latest commit measured on each machine and environment (by commit date)."""
+    runs = []
+    for (machine, env), rows in frame.groupby(["machine", "env"], sort=True, dropna=False):
+        last = rows.sort_values(["date", "commit"], kind="stable", na_position="first").iloc[-1]
+        runs.append(Run(str(machine), str(env), str(last["commit"]), _date(last["date"])))
+    return runs
+
+
+def at_run(frame: pd.DataFrame, run: Run) -> pd.DataFrame:
+    """The rows measured in ``run``."""
+    mask = (
+        (frame["machine"] == run.machine)
+        & (frame["env"] == run.env)
+        & (frame["commit"] == run.commit)
+    )
+    rows: pd.DataFrame = frame[mask.fillna(False)]
+    return rows
+
+
+def cached_speedup(rows: pd.DataFrame) -> pd.DataFrame:
+    """``uncached``, ``cached`` and ``speedup = uncached / cached`` per parameter combination.
+
+    Reads the time benchmarks with a parameter telling cached from uncached reads (see
+    :func:`cache_columns`). Columns: ``benchmark``, the other parameters, ``unit``,
+    ``uncached``, ``cached``, ``speedup``. Empty when nothing was timed both ways.
+    """
+    rows = rows[rows["unit"] == "seconds"]
+    parts = []
+    for column in cache_columns(rows):
+        flag = rows[column].map(lambda v, c=column: _as_cached(c, v)).astype("object")
+        paired = _pair(rows.assign(**{column: flag}), column, level="cached", baseline="uncached")
+        if not paired.empty:
+            parts.append(paired)
+    if not parts:
+        return _empty()
+    table = pd.concat(parts, ignore_index=True)
+    keys = ["benchmark", *[c for c in parameter_columns(rows) if c in table.columns], "unit"]
+    table = table.sort_values(keys, kind="stable", na_position="last", ignore_index=True)
+    table = table.rename(columns={"level": "cached", "baseline": "uncached"})
+    table["speedup"] = table["uncached"] / table["cached"]
+    speedups: pd.DataFrame = table[[*keys, "uncached", "cached", "speedup"]]
+    return speedups
+
+
+def cache_columns(rows: pd.DataFrame) -> list[str]:
+    """The parameters telling cached from uncached: a boolean ``cached``, or any parameter
+    (``mode``, ``variant``...) taking both the values ``"cached"`` and ``"uncached"``."""
+    found = []
+    for column in parameter_columns(rows):
+        seen = {_as_cached(column, v) for v in rows[column].dropna().unique()}
+        if {"cached", "uncached"} <= seen:
+            found.append(column)
+    return found
+
+
+def cost_ratio(rows: pd.DataFrame) -> pd.DataFrame:
+    """paramcheck's cost next to torch's, per parameter combination.
+
+    Reads the benchmarks (but the dimensionless ones) with an ``implementation``
+    parameter measured both as ``paramcheck`` and ``torch``. Columns: ``benchmark``,
+    the other parameters, ``unit``, ``paramcheck``, ``torch``, ``ratio = paramcheck / torch``.
+    """
+    # Dimensionless benchmarks are ratios already; tracked_ratios lists them.
+    rows = rows[~rows["unit"].isin(sorted(RATIO_UNITS)).fillna(False)]
+    paired = _pair(rows, "implementation", level=OURS, baseline=BASELINE)
+    if paired.empty:
+        return paired
+    paired = paired.rename(columns={"level": OURS, "baseline": BASELINE})
+    paired["ratio"] = paired[OURS] / paired[BASELINE]
+    keys = [c for c in paired.columns if c not in (OURS, BASELINE, "ratio")]
+    table: pd.DataFrame = paired[[*keys, OURS, BASELINE, "ratio"]]
+    return table
+
+
+def tracked_ratios(rows: pd.DataFrame) -> pd.DataFrame:
+    """The dimensionless asv ``track_`` benchmarks (unit ``ratio``).
+
+    Columns: ``benchmark``, the parameters they take, ``value``, ``unit``.
+    """
+    name = rows["benchmark"].str.rsplit(".", n=1).str[-1]
+    track = name.str.startswith("track_").fillna(False)
+    picked = rows[track & rows["unit"].isin(sorted(RATIO_UNITS)).fillna(False)]
+    keys = ["benchmark", *_used(picked, parameter_columns(picked))]
+    table: pd.DataFrame = picked[[*keys, "value", "unit"]]
+    table = table.sort_values(keys, kind="stable").reset_index(drop=True)
+    return table
+
+
+def histories(frame: pd.DataFrame, last: int) -> list[History]:
+    """The history of the last ``last`` commits on each machine and environment."""
+    out = []
+    for (machine, env), rows in frame.groupby(["machine", "env"], sort=True, dropna=False):
+        commits = (
+            rows[["commit", "date"]]
+            .drop_duplicates("commit")
+            .sort_values(["date", "commit"], kind="stable", na_position="first")
+            .tail(last)
+            .reset_index(drop=True)
+        )
+        rows = rows[rows["commit"].isin(commits["commit"])]
+        params = _used(rows, parameter_columns(rows))
+        wide = rows.pivot_table(
+            index=["benchmark", *params, "unit"],
+            columns="commit",
+            values="value",
+            aggfunc="median",
+            dropna=False,
+            observed=True,
+        )
+        wide = wide.dropna(how="all").reindex(columns=list(commits["commit"]))
+        out.append(History(str(machine), str(env), commits, _summary(wide), _split(wide)))
+    return out
+
+
+def _summary(wide: pd.DataFrame) -> pd.DataFrame:
+    """benchmark x commit: geometric mean of each series relative to its first measurement.
+
+    ``exp(mean(log(value / first)))``, where ``first`` is the series' value at the oldest
+    commit shown that measured it (a benchmark that failed there starts later).
+    """
+    first = wide.bfill(axis=1).iloc[:, 0]
+    relative = wide.div(first, axis=0)
+    logs = pd.DataFrame(np.log(relative.to_numpy(dtype=float)),
+                        index=relative.index, columns=relative.columns)
+    means = logs.groupby(level="benchmark", sort=True).mean()
+    summary: pd.DataFrame = pd.DataFrame(np.exp(means.to_numpy(dtype=float)),
+                           index=means.index, columns=means.columns)
+    return summary
+
+
+def _split(wide: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """benchmark -> its rows of ``wide``, with the parameters it takes as columns."""
+    series = {}
+    for benchmark, rows in wide.groupby(level="benchmark", sort=True):
+        rows = rows.reset_index().drop(columns=["benchmark"])
+        params = [c for c in rows.columns if c not in wide.columns and c != "unit"]
+        keep = _used(rows, params)
+        rows = rows.drop(columns=[c for c in params if c not in keep])
+        series[str(benchmark)] = rows.reset_index(drop=True)
+    return series
+
+
+def _pair(rows: pd.DataFrame, column: str, level: object, baseline: object) -> pd.DataFrame:
+    """The value measured at ``column == level`` next to the one at ``column == baseline``.
+
+    Returns the key columns (``benchmark``, the parameters used but ``column``, ``unit``),
+    ``level`` and ``baseline``: one row per key measured at both, sorted on the keys.
+    """
+    if column not in rows.columns:
+        return _empty()
+    rows = rows[rows[column].isin([level, baseline]).fillna(False)]
+    if rows.empty:
+        return _empty()
+    params = [p for p in _used(rows, parameter_columns(rows)) if p != column]
+    keys = ["benchmark", *params, "unit"]
+    values = rows.groupby([*keys, column], sort=True, dropna=False, observed=True)["value"].median()
+    wide = values.unstack(column)
+    if level not in wide.columns or baseline not in wide.columns:
+        return _empty()
+    both: pd.DataFrame = pd.DataFrame({"level": wide[level], "baseline": wide[baseline]})
+    both = both.dropna().reset_index()
+    return both
+
+
+def _empty() -> pd.DataFrame:
+    """A table with no rows: nothing to compare."""
+    empty: pd.DataFrame = pd.DataFrame()
+    return empty
+
+
+def _used(rows: pd.DataFrame, columns: list[str]) -> list[str]:
+    """The ``columns`` that hold a value on at least one of ``rows``."""
+    return [c for c in columns if rows[c].notna().any()]
+
+
+def _as_cached(column: str, value: object) -> str | None:
+    """``"cached"``, ``"uncached"`` or ``None`` (neither, e.g. ``"plain"``) for a value."""
+    if isinstance(value, (bool, np.bool_)):
+        return ("cached" if value else "uncached") if column == "cached" else None
+    if isinstance(value, str) and value.lower() in ("cached", "uncached"):
+        return value.lower()
+    return None
+
+
+def _date(value: object) -> pd.Timestamp | None:
+    return None if value is None or value is pd.NaT else pd.Timestamp(value)  # type: ignore[arg-type]

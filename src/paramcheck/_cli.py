@@ -15,6 +15,7 @@ out of date), 2 for a usage error, printed as one line that names the problem an
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import os
@@ -241,31 +242,14 @@ def load_target(spec: str) -> object:
 def shipped(shape: tuple[int, ...]) -> list[tuple[str, object]]:
     """Every shipped transform and chain, and torch's built-in parametrizations.
 
-    Each as ``(name, zero-argument factory)``, built for weights of ``shape`` where the
-    transform needs it (``Pruning``'s mask, torch's adapters).
+    Each as ``(name, zero-argument factory)`` from :func:`paramcheck.transforms.catalog`,
+    built for weights of ``shape`` where the transform needs it (``Pruning``'s mask,
+    torch's adapters).
     """
-    from paramcheck import transforms as t
+    from paramcheck.transforms import catalog
 
     size = tuple(shape)
-    return [
-        ("Symmetric", t.Symmetric),
-        ("Skew", t.Skew),
-        ("CayleyMap", t.CayleyMap),
-        ("MatrixExponential('skew')", lambda: t.MatrixExponential("skew")),
-        ("MatrixExponential('symmetric')", lambda: t.MatrixExponential("symmetric")),
-        ("Pruning", lambda: t.Pruning(size, seed=0)),
-        ("Stiefel", t.Stiefel),
-        ("Sphere", t.Sphere),
-        ("Positive", t.Positive),
-        ("orthogonal_cayley()", t.orthogonal_cayley),
-        ("orthogonal_exp()", t.orthogonal_exp),
-        ("spd_exp()", t.spd_exp),
-        ("TorchOrthogonal('matrix_exp')", lambda: t.TorchOrthogonal(size, "matrix_exp")),
-        ("TorchOrthogonal('cayley')", lambda: t.TorchOrthogonal(size, "cayley")),
-        ("TorchOrthogonal('householder')", lambda: t.TorchOrthogonal(size, "householder")),
-        ("TorchSpectralNorm", lambda: t.TorchSpectralNorm(size)),
-        ("TorchWeightNorm", t.TorchWeightNorm),
-    ]
+    return [(entry.name, functools.partial(entry.build, size)) for entry in catalog()]
 
 
 def _check_device(device: str) -> None:

@@ -21,12 +21,15 @@ transform                   constraint              input domain
 :class:`TorchWeightNorm`    (none)                  torch's ``weight_norm``
 ==========================  ======================  ==============================
 
+Everything shipped, for tools that check it all: :func:`catalog`.
+
 Chains: :func:`orthogonal_cayley`, :func:`orthogonal_exp`, :func:`spd_exp` return a
 fresh :class:`Chain`; :func:`register_chain` registers one on a module.
 """
 
 from __future__ import annotations
 
+from paramcheck.transforms._catalog import Entry, catalog
 from paramcheck.transforms._cayley import CayleyMap, cayley_inverse
 from paramcheck.transforms._chains import (
     Chain,
@@ -54,6 +57,7 @@ __all__ = [
     "FLOATS",
     "CayleyMap",
     "Chain",
+    "Entry",
     "MatrixExponential",
     "Positive",
     "Pruning",
@@ -65,6 +69,7 @@ __all__ = [
     "TorchOrthogonal",
     "TorchSpectralNorm",
     "TorchWeightNorm",
+    "catalog",
     "cayley_inverse",
     "orthogonal_cayley",
     "orthogonal_exp",

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from paramcheck import report
-from paramcheck._cli import asv_results_dir, main
+from paramcheck._cli import main
 from paramcheck._report import _atomic, _markdown, _plots
 from paramcheck.errors import UsageError
 
@@ -276,15 +276,14 @@ def test_a_user_file_in_the_report_folder_is_never_deleted(tmp_path: Path, capsy
 
 
 def test_the_committed_report_is_what_the_committed_results_give() -> None:
+    """reports/benchmarks/ is `paramcheck report --results reports/results`, byte for byte."""
     committed = ROOT / "reports" / report.FOLDER
-    if not committed.exists():
-        pytest.skip("no benchmark report is committed yet (reports/benchmarks/)")
-    results = asv_results_dir(ROOT)
-    assert results.is_dir(), (
-        f"reports/benchmarks/ is committed but not the asv results it comes from ({results})"
-    )
+    results = ROOT / "reports" / "results"
+    assert committed.is_dir() and results.is_dir(), "the committed report or its results are gone"
     stale = report.check_report(report.load_results(results), ROOT / "reports")
-    assert stale == [], f"run `paramcheck report` to rebuild reports/benchmarks/: {stale}"
+    assert stale == [], (
+        f"run `paramcheck report --results reports/results` to rebuild reports/benchmarks/: {stale}"
+    )
 
 
 # -- the command --------------------------------------------------------------------------

@@ -952,3 +952,20 @@ def test_parametrization_list_built_directly() -> None:
     seen = on_both(scenario)
     assert seen["flags"] == (True, 1) and seen["same_object"]
     assert list(seen["state"]) == ["original", "1.table"]
+
+
+def test_transfer_of_a_name_that_is_not_parametrized_raises_as_torch() -> None:
+    """Found by the stateful differential test: torch creates the missing tensor first, so
+    a name the source lacks is an AttributeError, one it has but does not parametrize a
+    KeyError."""
+
+    def lacking(P: ModuleType) -> None:
+        source = P.register_parametrization(nn.Linear(3, 3), "weight", Symmetric())
+        P.transfer_parametrizations_and_params(source, source, "missing")
+
+    def unparametrized(P: ModuleType) -> None:
+        source = P.register_parametrization(nn.Linear(3, 3), "weight", Symmetric())
+        P.transfer_parametrizations_and_params(source, nn.Linear(3, 3), "bias")
+
+    assert error_on_both(lacking, ["missing"]) is AttributeError
+    assert error_on_both(unparametrized, ["bias"]) is KeyError

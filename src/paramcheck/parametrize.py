@@ -387,9 +387,11 @@ def transfer_parametrizations_and_params(
         return to_module
     source_dict = cast(ModuleDict, from_module.parametrizations)
     for name in list(source_dict) if tensor_name is None else [tensor_name]:
-        source = cast(ParametrizationList, source_dict[name])
+        # As in torch, the missing tensor is created first: a name that ``from_module``
+        # does not have is an AttributeError, one it has but does not parametrize a KeyError.
         if not hasattr(to_module, name):
             setattr(to_module, name, Parameter(getattr(from_module, name)))
+        source = cast(ParametrizationList, source_dict[name])
         for parametrization in source:
             register_parametrization(to_module, name, parametrization)
         target = _parametrizations_of(to_module, name)

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from paramcheck import report
+from paramcheck import benchreport as report
 from paramcheck._cli import main
-from paramcheck._report import _atomic, _markdown, _plots
+from paramcheck.benchreport import _atomic, _markdown, _plots
 from paramcheck.errors import UsageError
 
 ROOT = Path(__file__).parents[1]

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from paramcheck import __version__
-from paramcheck._report import _verification
-from paramcheck._report._verification import Outcome
+from paramcheck import _verification_table as _verification
+from paramcheck._verification_table import Outcome
 from paramcheck.errors import UsageError
 
 EXIT_OK = 0
@@ -305,7 +305,7 @@ class _Progress:
 
 def _report(args: argparse.Namespace) -> int:
     try:
-        from paramcheck import report
+        from paramcheck import benchreport as report
     except ImportError as exc:
         raise UsageError(
             f"`paramcheck report` needs pandas and matplotlib ({exc}); "

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from paramcheck._report._frame import parameter_columns
+from paramcheck.benchreport._frame import parameter_columns
 
 #: ``cost_ratio`` compares the implementation ``OURS`` with ``BASELINE``.
 OURS = "paramcheck"

@@ -1,17 +1,26 @@
 """Benchmark results -> one tidy DataFrame -> markdown tables and PNG plots.
 
-``paramcheck report`` is this module's command-line face::
+(Named ``benchreport`` so that it is not confused with :class:`paramcheck.Report`, the
+result of ``verify``.) ``paramcheck report`` is this package's command-line face::
 
     frame = load_results(Path(".asv/results"), pytest_benchmark=[Path(".benchmarks/b.json")])
     write_report(frame, Path("reports"))      # writes reports/benchmarks/, whole or not at all
 
 The frame has one row per measured number: ``benchmark``, the benchmark's parameters,
 ``device``, ``implementation``, ``value``, ``unit``, ``commit``, ``date``, ``machine``
-and ``env`` (see ``paramcheck._report._frame``). The report is a pure function of the
+and ``env`` (see ``paramcheck.benchreport._frame``). The report is a pure function of the
 frame: the same results give the same markdown, byte for byte, and the same PNGs on
 the same machine.
 
-Needs the ``report`` extra (pandas, matplotlib).
+Needs the ``report`` extra (pandas, matplotlib). One idea per private module:
+
+- ``_asv``: asv's results folder -> measurement rows;
+- ``_pytest_benchmark``: pytest-benchmark JSON files -> measurement rows;
+- ``_frame``: measurement rows -> the tidy DataFrame (one row per measured number);
+- ``_tables``: the tidy frame -> cached speedups, paramcheck/torch cost ratios, history;
+- ``_markdown``: frames -> markdown pipe tables with fixed number formatting;
+- ``_plots``: frames -> reproducible PNG plots (matplotlib, Agg);
+- ``_atomic``: build a folder beside its destination, then swap it in whole.
 """
 
 from __future__ import annotations
@@ -22,8 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from paramcheck._report import _asv, _atomic, _frame, _markdown, _plots, _pytest_benchmark
-from paramcheck._report._tables import (
+from paramcheck.benchreport import _asv, _atomic, _frame, _markdown, _plots, _pytest_benchmark
+from paramcheck.benchreport._tables import (
     BASELINE,
     OURS,
     History,

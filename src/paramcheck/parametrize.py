@@ -20,7 +20,11 @@ Registering: ``register_parametrization(module, "weight", P, unsafe=False)``
    ``module.parametrizations.weight``, a :class:`ParametrizationList`, under the name
    ``original``, or ``original0, original1, ...`` when ``right_inverse`` returns a sequence.
    Parameters stay parameters, buffers stay buffers (``requires_grad`` is kept), so the
-   ``state_dict`` key of the weight becomes ``parametrizations.weight.original``.
+   ``state_dict`` key of the weight becomes ``parametrizations.weight.original``. An element of
+   the sequence may also be one of torch's reference-type opaque objects
+   (``torch._library.opaque_object.register_opaque_type(cls, typ="reference")``): it is kept
+   as a plain attribute ``originalI``, outside ``state_dict``; a value-type one is a
+   ``ValueError``.
 4. The stored value is ``right_inverse(weight)``; a parametrization without ``right_inverse``, or
    whose ``right_inverse`` raises ``NotImplementedError``, stores ``weight`` as is. A single
    stored tensor is written into the original tensor object in place, so an optimizer that holds
@@ -71,7 +75,14 @@ Copying
     parametrization modules and stored tensors. A missing tensor is first created on
     ``to_module`` as a ``Parameter`` holding ``from_module``'s parametrized value.
 
-Not supported: TorchScript (``torch.jit.script``) and torch's opaque (non-tensor) stored objects.
+Errors
+
+16. Every error is raised with torch's exception type and torch's message, word for word and
+    with the same values (``tests/test_parametrize_errors.py`` compares the two for every
+    ``raise`` in this module). Where torch's message misleads, text is added after it, never
+    instead of it.
+
+Not supported: TorchScript (``torch.jit.script``).
 """
 
 from __future__ import annotations
@@ -150,7 +161,7 @@ class ParametrizationList(ModuleList):
             raise ValueError("ParametrizationList requires one or more modules.")
         super().__init__(modules)
         self.unsafe = unsafe
-        dtype, shape = original.dtype, original.shape
+        shape, dtype = original.shape, original.dtype  # torch's order: its error for a non-tensor
 
         with torch.no_grad():
             stored: object = original
@@ -159,33 +170,65 @@ class ParametrizationList(ModuleList):
                 if right_inverse is not None:
                     with suppress(NotImplementedError):  # rule 4: treated as the identity
                         stored = right_inverse(stored)
-        tensors = _as_tensors(stored)
+        if not isinstance(stored, Tensor | Sequence):
+            raise ValueError(
+                "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
+                f"Got {type(stored).__name__}"
+            )
         self.is_tensor = isinstance(stored, Tensor)
-        self.ntensors = len(tensors)
+        self.ntensors = 1 if isinstance(stored, Tensor) else len(stored)
 
-        if self.is_tensor:
-            (value,) = tensors
+        if isinstance(stored, Tensor):
             for attribute in ("dtype", "device"):
-                if getattr(value, attribute) != getattr(original, attribute):
+                if getattr(stored, attribute) != getattr(original, attribute):
                     raise ValueError(
                         f"When `right_inverse` outputs one tensor, it may not change the "
                         f"{attribute}.\n"
                         f"original.{attribute}: {getattr(original, attribute)}\n"
-                        f"right_inverse(original).{attribute}: {getattr(value, attribute)}"
+                        f"right_inverse(original).{attribute}: {getattr(stored, attribute)}"
                     )
             with torch.no_grad():
-                _set_in_place(original, value)
+                _set_in_place(original, stored)
             _register_parameter_or_buffer(self, "original", original)
         else:
-            for name, value in zip(self._original_names(), tensors, strict=True):
-                if isinstance(original, Parameter):
-                    value = Parameter(value, original.requires_grad)
+            for i, element in enumerate(stored):
+                if _opaque_kind(element) == "value":
+                    raise ValueError(
+                        "'right_inverse' must return a Tensor or a reference-type opaque. "
+                        f"Got element {i} of the sequence with type {type(element).__name__}."
+                    )
+                if _opaque_kind(element) == "reference":  # rule 3: kept as is
+                    setattr(self, f"original{i}", element)
+                elif isinstance(element, Tensor):
+                    if isinstance(original, Parameter):
+                        element = Parameter(element, original.requires_grad)
+                    else:
+                        element.requires_grad_(original.requires_grad)
+                    _register_parameter_or_buffer(self, f"original{i}", element)
                 else:
-                    value.requires_grad_(original.requires_grad)
-                _register_parameter_or_buffer(self, name, value)
+                    raise ValueError(
+                        "'right_inverse' must return a Tensor or a Sequence of tensors "
+                        f"(list, tuple...). Got element {i} of the sequence with type "
+                        f"{type(element).__name__}."
+                    )
 
-        if not unsafe:
-            _check_unchanged(self(), dtype, shape, produced_by="A parametrization")
+        if not unsafe:  # rule 6
+            value = self()
+            if not isinstance(value, Tensor):
+                raise ValueError(
+                    f"A parametrization must return a tensor. Got {type(value).__name__}."
+                )
+            for attribute, before, after in (
+                ("dtype", dtype, value.dtype),
+                ("shape", shape, value.shape),
+            ):
+                if after != before:
+                    raise ValueError(
+                        f"Registering a parametrization may not change the {attribute} of the "
+                        "tensor, unless `unsafe` flag is enabled.\n"
+                        f"unparametrized {attribute}: {before}\n"
+                        f"parametrized {attribute}: {after}"
+                    )
 
     def _original_names(self) -> list[str]:
         """The names of the stored tensors (rule 3)."""
@@ -205,24 +248,47 @@ class ParametrizationList(ModuleList):
                         "right_inverse."
                     )
                 stored = right_inverse(stored)
-            is_tensor = isinstance(stored, Tensor)
-            tensors = _as_tensors(stored) if is_tensor == self.is_tensor else ()
-            if is_tensor != self.is_tensor or len(tensors) != self.ntensors:
-                expected = (
-                    "a tensor" if self.is_tensor else f"a sequence of {self.ntensors} tensors"
-                )
-                raise ValueError(
-                    f"'right_inverse' must return {expected}, as it did when the parametrization "
-                    f"was registered. Got {_describe(stored)}."
-                )
-            for name, new in zip(self._original_names(), tensors, strict=True):
-                original = getattr(self, name)
-                if new.dtype != original.dtype:
+
+            if self.is_tensor:
+                if not isinstance(stored, Tensor):
                     raise ValueError(
-                        f"The tensor returned by `right_inverse` has dtype {new.dtype} "
-                        f"while `{name}` has dtype {original.dtype}"
+                        f"`right_inverse` should return a tensor. Got {type(stored).__name__}"
                     )
-                _set_in_place(original, new)
+                if stored.dtype != self.original.dtype:
+                    raise ValueError(
+                        f"The tensor returned by `right_inverse` has dtype {stored.dtype} "
+                        f"while `original` has dtype {self.original.dtype}"
+                    )
+                _set_in_place(self.original, stored)
+                return
+
+            if not isinstance(stored, Sequence):
+                raise ValueError(
+                    "'right_inverse' must return a sequence of tensors. "
+                    f"Got {type(stored).__name__}."
+                )
+            if len(stored) != self.ntensors:
+                raise ValueError(
+                    "'right_inverse' must return a sequence of tensors of length "
+                    f"{self.ntensors}. Got a sequence of length {len(stored)}."
+                )
+            # As in torch, each element is written before the next one is checked.
+            for i, element in enumerate(stored):
+                if _opaque_kind(element) == "reference":  # rule 3: kept as is
+                    setattr(self, f"original{i}", element)
+                elif isinstance(element, Tensor) and _opaque_kind(element) is None:
+                    original = getattr(self, f"original{i}")
+                    if element.dtype != original.dtype:
+                        raise ValueError(
+                            f"Tensor {i} returned by `right_inverse` has dtype {element.dtype} "
+                            f"while `original{i}` has dtype {original.dtype}"
+                        )
+                    _set_in_place(original, element)
+                else:
+                    raise ValueError(
+                        "'right_inverse' must return a sequence of tensors or reference-type "
+                        f"opaques. Got element {i} of type {type(element).__name__}."
+                    )
 
     def forward(self) -> Tensor:
         """The parametrized tensor: the parametrizations applied in order (rule 8)."""
@@ -267,10 +333,22 @@ def register_parametrization(
     """
     parametrization.train(module.training)  # rule 7
     if is_parametrized(module, tensor_name):  # rule 5
-        if not unsafe:
+        if not unsafe:  # rule 6
             current = getattr(module, tensor_name)
             value = parametrization(current)
-            _check_unchanged(value, current.dtype, current.shape, produced_by="A parametrization")
+            if not isinstance(value, Tensor):
+                raise ValueError(
+                    f"A parametrization must return a tensor. Got {type(value).__name__}."
+                )
+            for attribute in ("dtype", "shape"):
+                if getattr(value, attribute) != getattr(current, attribute):
+                    raise ValueError(
+                        f"Registering a parametrization may not change the {attribute} of the "
+                        "tensor, unless the `unsafe` flag is enabled.\n"
+                        f"module.{tensor_name}.{attribute}: {getattr(current, attribute)}\n"
+                        f"parametrization(module.{tensor_name}).{attribute}: "
+                        f"{getattr(value, attribute)}"
+                    )
             right_inverse = _right_inverse_of(parametrization)
             if right_inverse is not None:
                 try:
@@ -278,12 +356,21 @@ def register_parametrization(
                 except NotImplementedError:  # rule 4: treated as the identity
                     pass
                 else:
-                    _check_unchanged(
-                        stored,
-                        current.dtype,
-                        current.shape,
-                        produced_by="parametrization.right_inverse",
-                    )
+                    if not isinstance(stored, Tensor):
+                        raise ValueError(
+                            "parametrization.right_inverse must return a tensor. "
+                            f"Got: {type(stored).__name__}"
+                        )
+                    for attribute in ("dtype", "shape"):
+                        if getattr(stored, attribute) != getattr(current, attribute):
+                            raise ValueError(
+                                "The tensor returned by parametrization.right_inverse must have "
+                                f"the same {attribute} as module.{tensor_name}, unless the "
+                                "`unsafe` flag is enabled.\n"
+                                f"module.{tensor_name}.{attribute}: "
+                                f"{getattr(current, attribute)}\n"
+                                f"returned {attribute}: {getattr(stored, attribute)}"
+                            )
         parametrizations = _parametrizations_of(module, tensor_name)
         parametrizations.append(parametrization)
         parametrizations.unsafe |= unsafe
@@ -333,19 +420,33 @@ def remove_parametrizations(
 
     if parametrizations.is_tensor:
         original = parametrizations.original
+        if not isinstance(original, Tensor):  # replaced by the user, e.g. with None
+            raise AssertionError(
+                "Expected original to be a Tensor (is_tensor promised us a Tensor), "
+                f"got {type(original).__name__}"
+            )
         if leave_parametrized:
             with torch.no_grad():
                 value = getattr(module, tensor_name)
-                try:
+                if type(original) is Tensor:
                     _set_in_place(original, value)
-                except RuntimeError as error:
-                    raise RuntimeError(
-                        "Calling remove_parametrizations() with leave_parametrized=True for a "
-                        "parameter that is an instance of a tensor subclass requires set_() to "
-                        "be implemented correctly for the tensor subclass. Either set "
-                        "leave_parametrized=False, implement set_() for the subclass, or set "
-                        "torch.__future__.set_swap_module_params_on_conversion(True)."
-                    ) from error
+                else:
+                    try:
+                        _set_in_place(original, value)
+                    except RuntimeError as error:
+                        # torch's text (sic), then what actually failed: it also fails for a
+                        # plain Parameter whose unsafe parametrization changed dtype or shape.
+                        raise RuntimeError(
+                            "Calling remove_parametrizations() with leave_parametrized=True "
+                            "for a parameter that is an instance of a tensor subclass requires "
+                            "set_() to be implemented correctly for the tensor subclass."
+                            "Alternatively, one can opt into the swap_tensors path"
+                            "Either set leave_parametrized=False or provide a working "
+                            "implementation"
+                            "for set_() in the tensor subclass or set "
+                            "torch.__future__.set_swap_module_params_on_conversion(True)."
+                            f"\nWhat failed: {error}"
+                        ) from error
     elif leave_parametrized:
         # Not under no_grad: whether the value requires grad says whether it is a Parameter.
         value = getattr(module, tensor_name)
@@ -434,45 +535,16 @@ def _right_inverse_of(parametrization: Module) -> Callable[[object], object] | N
     )
 
 
-def _as_tensors(value: object) -> tuple[Tensor, ...]:
-    """What ``right_inverse`` returned, as a tuple: one tensor, or a sequence of tensors."""
-    if isinstance(value, Tensor):
-        return (value,)
-    if not isinstance(value, Sequence):
-        raise ValueError(
-            "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-            f"Got {type(value).__name__}"
-        )
-    for i, element in enumerate(value):
-        if not isinstance(element, Tensor):
-            raise ValueError(
-                "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-                f"Got element {i} of the sequence with type {type(element).__name__}."
-            )
-    return tuple(value)
-
-
-def _describe(value: object) -> str:
-    """``value``'s type, and its length when it is a sequence, for error messages."""
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return f"a {type(value).__name__} of length {len(value)}"
-    return type(value).__name__
-
-
-def _check_unchanged(
-    value: object, dtype: torch.dtype, shape: torch.Size, *, produced_by: str
-) -> None:
-    """Rule 6: without ``unsafe``, ``value`` must be a tensor of the given dtype and shape."""
-    if not isinstance(value, Tensor):
-        raise ValueError(f"{produced_by} must return a tensor. Got {type(value).__name__}.")
-    for attribute, expected, got in (("dtype", dtype, value.dtype), ("shape", shape, value.shape)):
-        if got != expected:
-            raise ValueError(
-                f"Registering a parametrization may not change the {attribute} of the tensor, "
-                "unless the `unsafe` flag is enabled.\n"
-                f"tensor {attribute}: {expected}\n"
-                f"{produced_by} returned {attribute}: {got}"
-            )
+def _opaque_kind(value: object) -> str | None:
+    """Rule 3: ``"reference"`` or ``"value"`` for one of torch's opaque objects, else None."""
+    try:
+        from torch._library.opaque_object import is_opaque_reference_type
+        from torch._opaque_base import OpaqueBase
+    except ImportError:  # a torch without opaque objects
+        return None
+    if not isinstance(value, OpaqueBase):
+        return None
+    return "reference" if is_opaque_reference_type(type(value)) else "value"
 
 
 def _inject_new_class(module: Module) -> None:
@@ -488,8 +560,8 @@ def _inject_new_class(module: Module) -> None:
 def _refuse_pickling(self: Module) -> NoReturn:
     """Rule 14: parametrized modules are saved through their ``state_dict``."""
     raise RuntimeError(
-        "Serialization of parametrized modules is only supported through state_dict(). "
-        "Save module.state_dict() and load it into a module parametrized the same way. See:\n"
+        "Serialization of parametrized modules is only "
+        "supported through state_dict(). See:\n"
         "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
         "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training"
     )

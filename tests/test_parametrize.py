@@ -10,7 +10,7 @@ documented behaviour outright, so a bug shared by both implementations fails too
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +23,10 @@ from torch.nn.utils.parametrizations import _WeightNorm
 import paramcheck.parametrize as paramcheck_parametrize
 
 IMPLEMENTATIONS = (torch_parametrize, paramcheck_parametrize)
+
+# Every test runs twice: with torch.__future__.set_swap_module_params_on_conversion(False),
+# where tensors are updated in place by set_ / param.data =, and (True), by swap_tensors.
+pytestmark = pytest.mark.usefixtures("swap")
 
 
 @pytest.fixture(params=IMPLEMENTATIONS, ids=["torch", "paramcheck"])
@@ -410,16 +414,7 @@ def test_assignment_keeps_the_optimizer_in_charge(impl: ModuleType) -> None:
     assert torch.equal(layer.weight, layer.weight.T)
 
 
-@pytest.fixture(params=[False, True], ids=["set_", "swap_tensors"])
-def swap_mode(request: pytest.FixtureRequest) -> Iterator[bool]:
-    """Run under both of torch's ways of updating a tensor in place (rule 4)."""
-    before = torch.__future__.get_swap_module_params_on_conversion()
-    torch.__future__.set_swap_module_params_on_conversion(request.param)
-    yield request.param
-    torch.__future__.set_swap_module_params_on_conversion(before)
-
-
-def test_the_parameter_keeps_its_identity_from_registration_to_removal(swap_mode: bool) -> None:
+def test_the_parameter_keeps_its_identity_from_registration_to_removal() -> None:
     class Pass(nn.Module):
         """right_inverse returns its argument itself, so the assigned tensor is what is stored."""
 
@@ -715,6 +710,111 @@ def test_transfer_several_originals_and_from_an_unparametrized_module() -> None:
     seen = on_both(scenario)
     assert "parametrizations.weight.original1" in seen["state_dict"]
     assert seen["untouched"]["class"] == "Linear"
+
+
+# ----------------------------------------------------------------------------- conversions
+# Module._apply (.to, .half, .double...) and load_state_dict write the stored tensors either
+# through param.data = / copy_ (swap flag off) or through torch.utils.swap_tensors (on).
+
+PARAMETRIZED = (("0", "weight"), ("1", "weight"), ("2", "running_var"))
+"""The tensors :func:`build` parametrizes, as (submodule, name)."""
+
+CONVERSIONS: dict[str, Callable[[nn.Module], object]] = {
+    ".double()": lambda model: model.double(),
+    ".half()": lambda model: model.half(),
+    ".to(torch.bfloat16)": lambda model: model.to(torch.bfloat16),
+    ".to(dtype=torch.float64).float()": lambda model: model.to(dtype=torch.float64).float(),
+}
+
+
+def stored_tensors(model: nn.Module) -> list[Tensor]:
+    """The stored tensors of every parametrized tensor of ``model``, in a fixed order."""
+    return [tensor for sub, name in PARAMETRIZED
+            for tensor in getattr(model, sub).parametrizations[name].parameters(recurse=False)]
+
+
+def parametrized_values(model: nn.Module) -> dict[str, Tensor]:
+    return {f"{sub}.{name}": getattr(getattr(model, sub), name) for sub, name in PARAMETRIZED}
+
+
+@pytest.mark.parametrize("leave_parametrized", [True, False], ids=["leave", "restore"])
+@pytest.mark.parametrize("convert", list(CONVERSIONS))
+def test_conversions_then_removal(convert: str, leave_parametrized: bool) -> None:
+    """A converted model, and the same model after removing every parametrization."""
+
+    def scenario(P: ModuleType) -> dict[str, Any]:
+        model = build(P)
+        stored = stored_tensors(model)
+        for parameter in model.parameters():  # gradients are converted too
+            parameter.grad = torch.ones_like(parameter)
+        CONVERSIONS[convert](model)
+        seen = {
+            "converted": snapshot(model),
+            "values": parametrized_values(model),
+            "grads": [parameter.grad for parameter in model.parameters()],
+            "stored objects kept": [a is b for a, b in zip(stored, stored_tensors(model),
+                                                            strict=True)],
+        }
+        for sub, name in PARAMETRIZED:
+            single = getattr(model, sub).parametrizations[name].is_tensor
+            P.remove_parametrizations(getattr(model, sub), name,
+                                      leave_parametrized=leave_parametrized or not single)
+        seen["removed"] = snapshot(model)
+        return seen
+
+    seen = on_both(scenario)
+    assert all(seen["stored objects kept"])  # in both swap modes
+    dtype = {".double()": torch.float64, ".half()": torch.float16,
+             ".to(torch.bfloat16)": torch.bfloat16}.get(convert, torch.float32)
+    assert {value.dtype for value in seen["values"].values()} == {dtype}
+    assert {tensor.dtype for tensor in seen["removed"]["state_dict"].values()
+            if tensor.is_floating_point()} == {dtype}
+
+
+def test_load_state_dict_with_assign(swap: bool) -> None:
+    """``assign=True`` takes the loaded tensors' dtype. Swap flag off: the stored tensors are
+    replaced by new Parameters (an optimizer holding the old ones no longer updates the
+    model); on: swapped in place, the objects kept. Removing afterwards works either way."""
+
+    def scenario(P: ModuleType) -> dict[str, Any]:
+        model = build(P)
+        stored = stored_tensors(model)
+        loaded = {key: value.double() for key, value in build(P).state_dict().items()}
+        result = model.load_state_dict(loaded, assign=True)
+        seen = {
+            "result": (result.missing_keys, result.unexpected_keys),
+            "loaded": snapshot(model),
+            "values": parametrized_values(model),
+            "stored objects kept": [a is b for a, b in zip(stored, stored_tensors(model),
+                                                            strict=True)],
+        }
+        for sub, name in PARAMETRIZED:
+            P.remove_parametrizations(getattr(model, sub), name)
+        seen["removed"] = snapshot(model)
+        return seen
+
+    seen = on_both(scenario)
+    assert seen["result"] == ([], [])
+    assert all(value.dtype == torch.float64 for value in seen["values"].values())
+    assert set(seen["stored objects kept"]) == {swap}
+
+
+def test_a_live_view_of_a_stored_tensor_blocks_only_the_swap(swap: bool) -> None:
+    """``swap_tensors`` refuses a tensor that a view shares: ``.double()`` raises with the
+    swap flag on and converts (leaving the view on the old storage) with it off."""
+
+    def scenario(P: ModuleType) -> dict[str, Any]:
+        layer = P.register_parametrization(nn.Linear(3, 3), "weight", Symmetric())
+        view = layer.parametrizations.weight.original.view(9)
+        try:
+            layer.double()
+        except RuntimeError as error:
+            return {"raised": str(error), "view": view}
+        return {"raised": None, "view": view, **snapshot(layer)}
+
+    seen = on_both(scenario)
+    assert (seen["raised"] is not None) == swap
+    assert seen["view"].dtype == torch.float32
 
 
 # ----------------------------------------------------------------------------- errors

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import io
 import pickle
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -33,23 +32,7 @@ import paramcheck.parametrize as paramcheck_parametrize
 IMPLEMENTATIONS = {"torch": torch_parametrize, "paramcheck": paramcheck_parametrize}
 
 
-@contextmanager
-def swap_mode(on: bool) -> Iterator[None]:
-    """``set_swap_module_params_on_conversion(on)`` inside the block; the flag is put back
-    after (xdist runs each worker in its own process, so this is enough to isolate tests)."""
-    before = torch.__future__.get_swap_module_params_on_conversion()
-    torch.__future__.set_swap_module_params_on_conversion(on)
-    try:
-        yield
-    finally:
-        torch.__future__.set_swap_module_params_on_conversion(before)
-
-
-@pytest.fixture(autouse=True, params=[False, True], ids=["set_", "swap_tensors"])
-def swap(request: pytest.FixtureRequest) -> Iterator[bool]:
-    """Each test under both of torch's ways of writing a tensor in place (rule 4)."""
-    with swap_mode(request.param):
-        yield request.param
+pytestmark = pytest.mark.usefixtures("swap")  # tests/conftest.py: set_ and swap_tensors
 
 
 # ----------------------------------------------------------------------------- parametrizations

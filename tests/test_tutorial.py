@@ -18,6 +18,9 @@ import torch
 from test_parametrize import on_both
 from torch import Tensor, nn
 
+# Under both of torch's ways of updating tensors in place: set_ and swap_tensors.
+pytestmark = pytest.mark.usefixtures("swap")
+
 # ------------------------------------------------------------------------ the tutorial's classes
 
 

@@ -192,12 +192,13 @@ class ParametrizationList(ModuleList):
             _register_parameter_or_buffer(self, "original", original)
         else:
             for i, element in enumerate(stored):
-                if _opaque_kind(element) == "value":
+                opaque = _opaque_kind(element)
+                if opaque == "value":
                     raise ValueError(
                         "'right_inverse' must return a Tensor or a reference-type opaque. "
                         f"Got element {i} of the sequence with type {type(element).__name__}."
                     )
-                if _opaque_kind(element) == "reference":  # rule 3: kept as is
+                if opaque == "reference":  # rule 3: kept as is
                     setattr(self, f"original{i}", element)
                 elif isinstance(element, Tensor):
                     if isinstance(original, Parameter):
@@ -274,9 +275,10 @@ class ParametrizationList(ModuleList):
                 )
             # As in torch, each element is written before the next one is checked.
             for i, element in enumerate(stored):
-                if _opaque_kind(element) == "reference":  # rule 3: kept as is
+                opaque = _opaque_kind(element)
+                if opaque == "reference":  # rule 3: kept as is
                     setattr(self, f"original{i}", element)
-                elif isinstance(element, Tensor) and _opaque_kind(element) is None:
+                elif isinstance(element, Tensor) and opaque is None:
                     original = getattr(self, f"original{i}")
                     if element.dtype != original.dtype:
                         raise ValueError(

@@ -154,7 +154,8 @@ def outcome(fn: Callable[[], Any]) -> Any:
 
 
 def same(a: Any, b: Any) -> bool:
-    """Structural equality; tensors bit for bit (dtype, shape, requires_grad, NaN = NaN)."""
+    """Structural equality of paramcheck's ``a`` and torch's ``b``; tensors bit for bit
+    (dtype, shape, requires_grad, NaN = NaN)."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
             return False
@@ -166,6 +167,10 @@ def same(a: Any, b: Any) -> bool:
             nan_a, nan_b = torch.isnan(a), torch.isnan(b)
             return torch.equal(nan_a, nan_b) and torch.equal(a[~nan_a], b[~nan_b])
         return torch.equal(a, b)
+    if isinstance(a, Raised) and isinstance(b, Raised):
+        # paramcheck's message is torch's, or torch's and a line added after (rule 16).
+        return a.type_name == b.type_name and (
+            a.message == b.message or a.message.startswith(b.message + "\n"))
     if isinstance(a, dict) and isinstance(b, dict):
         return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):

@@ -141,6 +141,25 @@ def unsafe_dtype_change_then_remove(P: ModuleType, on_buffer: bool) -> None:
     P.remove_parametrizations(module, name)
 
 
+def with_a_live_view(P: ModuleType, action: str) -> None:
+    """``action`` on a layer while a view of its stored (or to-be-stored) weight is alive:
+    ``swap_tensors`` refuses such a tensor, ``set_`` does not mind."""
+    layer = nn.Linear(3, 3)
+    if action != "register":
+        P.register_parametrization(layer, "weight", Scale())
+    stored = layer.parametrizations.weight.original if action != "register" else layer.weight
+    view = stored.view(-1)
+    if action == "register":
+        P.register_parametrization(layer, "weight", Scale())
+    elif action == "assign":
+        layer.weight = torch.eye(3)
+    elif action == "remove":
+        P.remove_parametrizations(layer, "weight")
+    else:
+        layer.double()
+    del view
+
+
 def trace_while_caching(P: ModuleType) -> None:
     layer = linear(P, Scale())
     with P.cached():
@@ -174,6 +193,10 @@ class Case:
 
 
 SET_FAILED = "\nWhat failed: Could not set tensor of type double to a tensor of type float"
+SWAP_FAILED = (
+    "\nWhat failed: Expected use_count of t1 to be 1 or 2 with an AccumulateGrad node but got "
+    "3 make sure you are not holding references to the tensor in other places."
+)
 
 CASES = [
     # ParametrizationList: built directly
@@ -241,6 +264,15 @@ CASES = [
     Case("removing, leaving a buffer at a value of another dtype",
          lambda P: unsafe_dtype_change_then_remove(P, on_buffer=True), RuntimeError,
          swap=(False,)),
+    Case("removing, leaving the value, while a view of the stored tensor is alive",
+         lambda P: with_a_live_view(P, "remove"), RuntimeError, appended=SWAP_FAILED,
+         swap=(True,)),
+    Case("registering while a view of the weight is alive",
+         lambda P: with_a_live_view(P, "register"), RuntimeError, swap=(True,)),
+    Case("assigning while a view of the stored tensor is alive",
+         lambda P: with_a_live_view(P, "assign"), RuntimeError, swap=(True,)),
+    Case(".double() while a view of the stored tensor is alive",
+         lambda P: with_a_live_view(P, "convert"), RuntimeError, swap=(True,)),
     Case("leaving unparametrized a tensor stored as two",
          lambda P: P.remove_parametrizations(
              P.register_parametrization(nn.Linear(3, 3), "weight", RankOne()), "weight",

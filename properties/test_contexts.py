@@ -1,0 +1,283 @@
+"""Will it train? Every context law of paramcheck.contexts over the shipped catalog.
+
+One test function per context, parametrized by (case, implementation, dtype): each
+shipped transform, ready chain and torch built-in of ``_catalog.CASES``, under
+``torch.nn.utils.parametrize`` and ``paramcheck.parametrize``, in every dtype its spec
+supports, on its first shape (every shape in the thorough profile). Cells a context
+does not apply to are not collected (``paramcheck.contexts.not_applicable`` says why).
+
+Cost: compiling is what is expensive (aot_eager ≈ 1-4 s per network on two cores,
+inductor ≈ 20 s). ``test_compile`` compiles one network per test item, with static
+shapes, and every Hypothesis example loads its drawn originals into it; inductor runs
+in the thorough profile only. ``test_recompile`` compiles 8 fresh networks × 3 steps, so
+it runs on one drawn input per item (its counts do not depend on the values), float32
+and the torch implementation in ci, everything in thorough.
+
+torch's own defects found here are strict expected failures at the end, each with its
+upstream link.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import _catalog as catalog
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import Tensor, nn
+
+from paramcheck import contexts
+from paramcheck._profiles import profile_name
+from paramcheck.contexts._checks import spec_constraint
+from paramcheck.transforms import FLOATS, Symmetric
+
+THOROUGH = profile_name() == "thorough"
+
+#: Examples per test item, by context: the laws check plumbing more than values (the
+#: value laws of the core suite draw thousands), and each example builds several
+#: networks. Thorough runs ten times as many (its max_examples is ten times ci's).
+EXAMPLES = {"compile": 3, "fullgraph": 1, "export": 2, "functional": 3, "autocast": 3,
+            "meta": 3, "conversion": 2, "train": 2, "resume": 2}
+
+
+def _budget(context: str) -> settings:
+    base = settings.default
+    assert base is not None
+    scale = 10 if THOROUGH else 1
+    return settings(base, max_examples=EXAMPLES[context] * scale)
+
+
+#: torch's own defects, found by these laws, as strict expected failures: (context, case
+#: names, dtypes or None for all) -> the reason, with the upstream link where one exists.
+#: A case fixed upstream turns its item into an unexpected pass, and the suite fails.
+TORCH_DEFECTS: list[tuple[str, tuple[str, ...], tuple[torch.dtype, ...] | None, str]] = [
+    ("meta", ("TorchOrthogonal_matrix_exp", "TorchOrthogonal_cayley",
+              "TorchOrthogonal_householder"), None,
+     "torch.nn.utils.parametrizations.orthogonal (with trivialization) cannot be registered "
+     "on the meta device: _Orthogonal.right_inverse calls _is_orthogonal, whose "
+     "torch.allclose reads a value (Tensor.item() cannot be called on meta tensors). No "
+     "upstream issue found; nn.init had the same problem, fixed in pull pytorch/pytorch#176614"),
+    ("meta", ("TorchSpectralNorm", "TorchSpectralNorm_frozen"), None,
+     "torch's spectral_norm initialises _u and _v by power iteration in __init__ only; "
+     "right_inverse (the identity) does not reset them, so after to_empty they hold "
+     "uninitialised memory. Open upstream: pytorch/pytorch#25092 (no way to reset spectral "
+     "norm's state)"),
+    ("functional", ("TorchSpectralNorm",), None,
+     "torch's spectral_norm in training mode updates _u, _v with out= ops (torch.mv(..., "
+     "out=u)); vmap has no batching rule for them: 'Batching rule not implemented for "
+     "aten::div.out; the fallback path doesn't work on out= or view ops'"),
+    ("conversion", ("MatrixExponential",), (torch.float32,),
+     "torch.matrix_exp on the CPU in float16 returns NaN or garbage (matrix_exp of 0.01·I "
+     "in float16 is all NaN on torch 2.13), so .half() of a network using it breaks. No "
+     "upstream issue found"),
+]
+
+
+def _marks(case: str, context: str, dtype: torch.dtype) -> list[Any]:
+    return [pytest.mark.xfail(strict=True, reason=reason)
+            for ctx, names, dtypes, reason in TORCH_DEFECTS
+            if ctx == context and case in names and (dtypes is None or dtype in dtypes)]
+
+
+def items(context: str, *, implementations: tuple[str, ...] = ("torch", "paramcheck"),
+          dtypes: tuple[torch.dtype, ...] = FLOATS) -> list[Any]:
+    found = []
+    for case in catalog.CASES:
+        shapes = case.shape_list() if THOROUGH else case.shape_list()[:1]
+        for shape in shapes:
+            spec = case.spec(shape.dims)
+            for dtype in (d for d in dtypes if d in spec.dtypes):
+                with catalog.seeded(0):
+                    built = case.build(shape.dims)
+                like = torch.zeros(shape.dims, dtype=dtype)
+                if contexts.not_applicable(context, built, dtype, like) is not None:
+                    continue
+                for implementation in implementations:
+                    item = catalog.Item(case, shape, dtype, implementation, spec)
+                    found.append(pytest.param(item, id=str(item),
+                                              marks=_marks(case.name, context, dtype)))
+    return found
+
+
+def _check(item: catalog.Item, parametrization: Any) -> Any:
+    if item.case.constraint is not None:
+        return item.case.constraint(parametrization)
+    return spec_constraint(item.spec)
+
+
+def _draw(data: Any, item: catalog.Item, label: str) -> Tensor:
+    X: Tensor = data.draw(item.inputs("cpu"), label=label)
+    return X
+
+
+def _seed(data: Any) -> int:
+    seed: int = data.draw(catalog.SEEDS, label="torch seed")
+    return seed
+
+
+#: Compiled networks, one per test item and backend, shared by its examples.
+_ARTEFACTS: dict[str, dict[Any, Any]] = {}
+
+BACKENDS = contexts._compile.BACKENDS if THOROUGH else ("aot_eager",)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("item", items("compile", dtypes=(torch.float32,) if not THOROUGH
+                                       else FLOATS))
+@_budget("compile")
+@given(data=st.data())
+def test_compile(item: catalog.Item, backend: str, data: Any) -> None:
+    """The compiled network gives eager's value and gradients (one compile per item)."""
+    artefacts = _ARTEFACTS.setdefault(f"{item}-{backend}", {})
+    with catalog.seeded(_seed(data)):
+        contexts.compiled(item.build, _draw(data, item, "X"), backend=backend,
+                          implementation=item.implementation, artefacts=artefacts)
+
+
+@pytest.mark.parametrize("item", items("fullgraph", dtypes=(torch.float32,)))
+@_budget("fullgraph")
+@given(data=st.data())
+def test_fullgraph(item: catalog.Item, data: Any) -> None:
+    """torch.compile(fullgraph=True) traces the network as one graph."""
+    with catalog.seeded(_seed(data)):
+        contexts.fullgraph(item.build, _draw(data, item, "X"),
+                           implementation=item.implementation)
+
+
+@pytest.mark.parametrize("item", items(
+    "recompile", implementations=("torch", "paramcheck") if THOROUGH else ("torch",),
+    dtypes=FLOATS if THOROUGH else (torch.float32,)))
+def test_recompile(item: catalog.Item) -> None:
+    """Training a compiled network (8 fresh networks × 3 steps) recompiles only per instance."""
+    with catalog.seeded(0):
+        X = _fixed_input(item)
+        contexts.recompiles(item.build, X, implementation=item.implementation,
+                            across_instances=False)
+
+
+def _fixed_input(item: catalog.Item) -> Tensor:
+    """One deterministic input of the item's domain (the recompile counts do not depend on
+    its values): the first example a derandomized search draws."""
+    found: list[Tensor] = []
+
+    @settings(max_examples=1, derandomize=True, database=None)
+    @given(item.inputs("cpu"))
+    def grab(X: Tensor) -> None:
+        found.append(X)
+
+    grab()
+    return found[-1]
+
+
+@pytest.mark.parametrize("item", items("export"))
+@_budget("export")
+@given(data=st.data())
+def test_export(item: catalog.Item, data: Any) -> None:
+    """torch.export matches eager inside and outside cached(), and follows its originals."""
+    with catalog.seeded(_seed(data)):
+        contexts.exported(item.build, _draw(data, item, "X"), _draw(data, item, "X2"),
+                          implementation=item.implementation)
+
+
+@pytest.mark.parametrize("item", items("functional"))
+@_budget("functional")
+@given(data=st.data())
+def test_functional(item: catalog.Item, data: Any) -> None:
+    """functional_call with originals equals the module; vmap over them equals a loop."""
+    with catalog.seeded(_seed(data)):
+        contexts.functional(item.build, _draw(data, item, "X"), _draw(data, item, "X2"),
+                            implementation=item.implementation)
+
+
+@pytest.mark.parametrize("item", items("autocast"))
+@_budget("autocast")
+@given(data=st.data())
+def test_autocast(item: catalog.Item, data: Any) -> None:
+    """CPU bfloat16 autocast runs and keeps the constraint at bfloat16's tolerance."""
+    with catalog.seeded(_seed(data)):
+        p = item.build()
+        contexts.autocast(lambda: item.build(), _draw(data, item, "X"), _check(item, p),
+                          implementation=item.implementation)
+
+
+@pytest.mark.parametrize("item", items("meta"))
+@_budget("meta")
+@given(data=st.data())
+def test_meta(item: catalog.Item, data: Any) -> None:
+    """Meta build, to_empty, re-initialisation through right_inverse keeps the constraint."""
+    with catalog.seeded(_seed(data)):
+        p = item.build()
+        contexts.meta_init(item.build, _draw(data, item, "X"), _check(item, p),
+                           implementation=item.implementation,
+                           exact=item.spec.inverse_exact)
+
+
+@pytest.mark.parametrize("item", items("conversion"))
+@_budget("conversion")
+@given(data=st.data())
+def test_conversion(item: catalog.Item, data: Any) -> None:
+    """.to(float64), .to(device), .half() keep it working, swapping off and on."""
+    with catalog.seeded(_seed(data)):
+        p = item.build()
+        contexts.conversion(item.build, _draw(data, item, "X"), _check(item, p),
+                            implementation=item.implementation)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("item", items("train"))
+@_budget("train")
+@given(data=st.data())
+def test_train(item: catalog.Item, optimizer: str, data: Any) -> None:
+    """20 optimizer steps keep the constraint; two forwards, one backward work."""
+    with catalog.seeded(_seed(data)):
+        p = item.build()
+        contexts.train(item.build, _draw(data, item, "X"), _check(item, p),
+                       implementation=item.implementation, optimizer=optimizer)
+
+
+@pytest.mark.parametrize("item", items("resume"))
+@_budget("resume")
+@given(data=st.data())
+def test_resume(item: catalog.Item, data: Any) -> None:
+    """Save, load with weights_only=True, continue: bit-identical to not stopping."""
+    with catalog.seeded(_seed(data)):
+        contexts.resume(item.build, _draw(data, item, "X"), _draw(data, item, "X2"),
+                        implementation=item.implementation)
+
+
+# ------------------------------------------------------------ torch's defects, strict xfail
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "torch.nn.utils.parametrize (and paramcheck.parametrize, which mirrors it) gives every "
+    "parametrized module its own class; dynamo guards on the type, so each fresh instance "
+    "recompiles (7 recompiles for 7 new instances on torch 2.13). Upstream: the same "
+    "cause fixed in torchtitan by sharing the class, pytorch/torchtitan#2754; "
+    "compile time with parametrizations: pytorch/pytorch#125314"))
+@pytest.mark.parametrize("implementation", ["torch", "paramcheck"])
+def test_fresh_instances_reuse_the_compiled_code(implementation: str) -> None:
+    contexts.recompiles(Symmetric, torch.eye(4), implementation=implementation)
+
+
+class _AnnealedSigmoid(nn.Module):
+    """A temperature annealed by a counter buffer that forward advances in place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("calls", torch.zeros(()))
+
+    def forward(self, X: Tensor) -> Tensor:
+        self.calls += 1
+        return torch.sigmoid(X / torch.clamp(1.0 - 0.01 * self.calls, min=0.5))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "torch.compile's min-cut partitioner recomputes, in the backward, a value read from a "
+    "buffer that the forward then updated in place, so the backward sees the new value: "
+    "silently wrong gradients (aot_eager and inductor, torch 2.13). Upstream fix open: "
+    "pull pytorch/pytorch#197039"))
+@pytest.mark.parametrize("implementation", ["torch", "paramcheck"])
+def test_compiled_gradient_with_a_buffer_updated_in_forward(implementation: str) -> None:
+    contexts.compiled(_AnnealedSigmoid, torch.eye(4) + 0.5, implementation=implementation)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from paramcheck import constraints, contexts
-from paramcheck.transforms import CayleyMap, Skew, Symmetric
+from paramcheck.transforms import CayleyMap, MatrixExponential, Skew, Symmetric
 
 torch.set_num_threads(1)
 
@@ -373,3 +373,18 @@ def test_report_table_names_its_command_and_marks_each_cell() -> None:
     # compile, fullgraph, recompile: float32 only; autocast: float32 only (float64 is n/a).
     assert line.count("✓") >= 18, line
     assert "✗" not in line, text
+
+
+@pytest.mark.parametrize("make", [CayleyMap, lambda: MatrixExponential("skew"),
+                                  lambda: MatrixExponential("symmetric")],
+                         ids=["cayley", "exp_skew", "exp_sym"])
+def test_shipped_transforms_register_on_the_meta_device(make: Callable[[], nn.Module]) -> None:
+    """Their right_inverse validates its input with data-dependent checks (a singular
+    Q + I, det Q ≤ 0, a non-positive eigenvalue), which meta tensors cannot answer: they
+    are skipped there, so a model can be built empty (found by the meta law)."""
+    from torch.nn.utils import parametrize
+
+    with torch.device("meta"):
+        layer = nn.Linear(4, 4, bias=False)
+        parametrize.register_parametrization(layer, "weight", make())
+        assert layer.weight.is_meta

@@ -32,6 +32,11 @@ Registering: ``register_parametrization(module, "weight", P, unsafe=False)``
    ``torch.__future__.set_swap_module_params_on_conversion(True)`` or for wrapper subclasses);
    it may therefore change neither dtype nor device (``ValueError``). Several stored tensors are
    new tensors, parameters if ``weight`` was one: add them to the optimizer yourself.
+   What the swap flag changes is torch's doing, the same under both implementations: with it,
+   a live view of a stored tensor makes registering, assigning, removing (rule 12) and
+   ``module.to()`` fail (``swap_tensors`` refuses a shared tensor), removing after an unsafe
+   dtype change works, and ``load_state_dict(assign=True)`` keeps the stored objects instead of
+   replacing them.
 5. Registering again on the same name stacks: ``module.weight`` is ``P2(P1(original))``.
 6. Unless ``unsafe=True``, registration checks that ``P`` returns a tensor of the dtype and shape
    of ``module.weight`` and, when stacking, that ``P.right_inverse`` does too (``ValueError``).

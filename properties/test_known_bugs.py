@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import _catalog as catalog
+import _cases as catalog
 import pytest
 from hypothesis import settings
 
@@ -20,7 +20,7 @@ import paramcheck
 from paramcheck import known_bugs
 from paramcheck.transforms import FLOATS
 
-#: verify's examples per property before its own shares (paramcheck._verify.BUDGET_SHARE):
+#: verify's examples per property before its own shares (Property.share):
 #: a fifth of the profile's (20 in ci, 200 in thorough), at least MIN_EXAMPLES. Each
 #: planted bug fails on most inputs; the passing properties need the examples to show
 #: they raise no false alarm.
@@ -43,9 +43,8 @@ def _report(bug: type, device: str, implementation: str) -> Any:
 
 
 def _failing(report: Any) -> set[str]:
-    """The failing properties, with the constraint's row under its property name."""
-    return {"constraint" if r.property == report.constraint else r.property
-            for r in report.failures}
+    """The names of the failing properties (the constraint's row under ``constraint``)."""
+    return {r.column for r in report.failures}
 
 
 # TransposeSymmetric's `.T` on a batch is the bug itself; torch's deprecation warning is noise.

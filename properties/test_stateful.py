@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-import _catalog as catalog
+import _cases as catalog
 import pytest
 import torch
 import torch.nn.utils.parametrize as torch_parametrize

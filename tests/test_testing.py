@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from paramcheck.errors import UsageError
 from paramcheck.testing import ParametrizationTests, make_tests
 
 HEADER = '''
@@ -131,7 +132,7 @@ class TestFunctions(ParametrizationTests):
 
 
 def test_make_tests_rejects_unknown_options() -> None:
-    with pytest.raises(TypeError, match="unknown options"):
+    with pytest.raises(UsageError, match="unknown option colour"):
         make_tests(lambda: None, colour="red")
 
 

@@ -21,9 +21,12 @@ from torch import Tensor, nn
 
 import paramcheck
 from paramcheck import known_bugs, strategies
-from paramcheck._verify import BATCH_SIZE
+from paramcheck.engine._property import BATCH_SIZE
 from paramcheck.errors import UsageError, VerificationFailed
-from paramcheck.properties import PROPERTIES
+from paramcheck.properties import builtin
+
+#: The built-in properties by name: each has a planted bug below.
+PROPERTIES = tuple(p.name for p in builtin())
 
 # Few examples suffice: every planted bug below fails on almost every input. The seed
 # makes the test deterministic whatever PARAMCHECK_PROFILE says.
@@ -375,7 +378,7 @@ def test_without_right_inverse_round_trip_is_skipped_not_failed() -> None:
     report = paramcheck.verify(NoInverse, constraint="symmetric", **FAST)
     assert report.ok, str(report)
     skipped = {(r.property, r.status) for r in report.results if r.skipped}
-    assert skipped == {("round_trip", "skipped")}
+    assert skipped == {("round_trip", "not applicable")}
     assert "has no right_inverse" in report.skipped[0].message
 
 
@@ -399,17 +402,18 @@ def test_batched_shape_means_batched_input() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "needle"),
     [
-        ({"constraint": "orthogonl"}, ValueError, "known constraints"),
-        ({"constraint": 3}, TypeError, "a constraint is a name"),
-        ({"shape": (4, 0)}, ValueError, "shape"),
-        ({"shape": "4x4"}, ValueError, "shape"),
-        ({"dtypes": (torch.int64,)}, TypeError, "floating"),
-        ({"dtypes": ()}, ValueError, "dtypes"),
-        ({"device": "nonsense"}, ValueError, "device"),
-        ({"max_examples": 0}, ValueError, "max_examples"),
-        ({"inputs": [1, 2]}, TypeError, "strategy"),
-        ({"properties": ["speed"]}, ValueError, "unknown properties"),
-        ({"implementation": "jax"}, ValueError, "implementation"),
+        ({"constraint": "orthogonl"}, UsageError, "known constraints"),
+        ({"constraint": 3}, UsageError, "a constraint is a name"),
+        ({"shape": (4, 0)}, UsageError, "shape"),
+        ({"shape": "4 by 4"}, UsageError, "shape"),
+        ({"dtypes": (torch.int64,)}, UsageError, "floating"),
+        ({"dtypes": ()}, UsageError, "dtypes"),
+        ({"device": "nonsense"}, UsageError, "device"),
+        ({"max_examples": 0}, UsageError, "max_examples"),
+        ({"inputs": [1, 2]}, UsageError, "strategy"),
+        ({"properties": ["speed"]}, UsageError, "unknown properties"),
+        ({"implementation": "jax"}, UsageError, "implementation"),
+        ({"colour": "red"}, UsageError, "unknown option colour"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(kwargs: dict[str, Any], error: type, needle: str
@@ -419,11 +423,11 @@ def test_bad_arguments_raise_clear_errors(kwargs: dict[str, Any], error: type, n
 
 
 def test_bad_parametrization_argument() -> None:
-    with pytest.raises(TypeError, match=r"nn\.Module"):
+    with pytest.raises(UsageError, match=r"nn\.Module"):
         paramcheck.verify(42)
     with pytest.raises(UsageError, match="empty"):
         paramcheck.verify([])
-    with pytest.raises(TypeError, match="element 1"):
+    with pytest.raises(UsageError, match="element 1"):
         paramcheck.verify([Skew(), "Cayley"])
 
 
@@ -562,3 +566,55 @@ def test_verify_finds_the_matrix_exp_bug_in_torch() -> None:
                               dtypes=(torch.float32,), properties=["batch"],
                               max_examples=10, seed=0)
     assert fixed.ok, str(fixed)
+
+
+# ---------------------------------------------------------------------- the verdicts
+
+
+def test_an_input_hypothesis_cannot_draw_is_could_not_test_never_a_failure() -> None:
+    """A strategy Hypothesis refuses (every draw filtered out: a health check, or
+    Unsatisfiable) says nothing about the parametrization: "could not test", with
+    Hypothesis' reason, and the report stays ok."""
+    never = strategies.matrices((4, 4)).filter(lambda X: False)
+    report = paramcheck.verify(Skew, constraint="skew", inputs=never, properties=["round_trip"],
+                               dtypes=(torch.float64,), max_examples=5, seed=0)
+    (result,) = report.results
+    assert result.status is paramcheck.Verdict.COULD_NOT_TEST, str(report)
+    assert result.could_not_test and not result.failed and report.ok
+    assert "Hypothesis" in result.message
+    assert "could not test round_trip [float64]" in str(report)
+
+
+def test_the_same_strategy_that_can_draw_gives_a_verdict() -> None:
+    """The twin of the test above: a filter that lets inputs through is searched."""
+    some = strategies.matrices((4, 4)).filter(lambda X: bool(X.abs().sum() >= 0))
+    report = paramcheck.verify([Skew(), TutorialCayley(4)], constraint="orthogonal",
+                               inputs=some, properties=["round_trip"],
+                               dtypes=(torch.float64,), max_examples=20, seed=0)
+    assert [r.status for r in report.results] == [paramcheck.Verdict.FAILED], str(report)
+
+
+def test_upstream_verdict_counts_against_ok_only_when_strict() -> None:
+    defect = paramcheck.Defect("torch.linalg.matrix_exp", "2.13", "pytorch/pytorch#196592",
+                               "route lone matrices through a batch of one")
+    upstream = paramcheck.Result("batch", torch.float32, paramcheck.Verdict.UPSTREAM,
+                                 message="differs", defect=defect)
+    lenient = paramcheck.Report("M", (upstream,))
+    strict = paramcheck.Report("M", (upstream,), strict=True)
+    assert lenient.ok and not strict.ok and not lenient.failures
+    assert "UPSTREAM batch [float32]" in str(lenient)
+    assert "pytorch/pytorch#196592" in str(lenient)
+
+
+def test_failure_fields_are_structured_and_rendered_from_fields() -> None:
+    report = paramcheck.verify([Skew(), TutorialCayley(4)], constraint="orthogonal",
+                               properties=["round_trip"], dtypes=(torch.float32,), **FAST)
+    (failure,) = report.failures
+    f = failure.failure
+    assert isinstance(f, paramcheck.errors.PropertyFailed) and f.law == "round_trip"
+    assert f.gap is not None and f.tolerance is not None and f.gap > f.tolerance
+    assert f.formula.startswith("64·n·eps·scale") and f.location.startswith("[")
+    assert set(f.tensors) == {"A", "right_inverse(A)", "forward(right_inverse(A))"}
+    frame = report.to_frame()
+    assert frame.loc[0, "gap"] == f.gap and frame.loc[0, "tolerance"] == f.tolerance
+    assert f"tolerance {f.tolerance:.3g} = {f.formula}" in str(report)

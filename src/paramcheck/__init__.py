@@ -17,15 +17,32 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from paramcheck import constraints, parametrize, properties, strategies, transforms
-    from paramcheck._verify import Failure, Report, check, verify
+    from paramcheck import constraints, errors, parametrize, properties, strategies, transforms
+    from paramcheck.engine._api import check, verify
+    from paramcheck.engine._options import Options
+    from paramcheck.engine._property import Draws, Property, Subject
+    from paramcheck.engine._results import Defect, Failure, Report, Result, Verdict
+    from paramcheck.errors import NotApplicable, PropertyFailed, UsageError
+    from paramcheck.properties import register_property
 
 # name -> module that defines it (attributes) or None (submodules).
 _LAZY: dict[str, str | None] = {
-    "verify": "paramcheck._verify",
-    "check": "paramcheck._verify",
-    "Report": "paramcheck._verify",
-    "Failure": "paramcheck._verify",
+    "verify": "paramcheck.engine._api",
+    "check": "paramcheck.engine._api",
+    "Options": "paramcheck.engine._options",
+    "Property": "paramcheck.engine._property",
+    "Draws": "paramcheck.engine._property",
+    "Subject": "paramcheck.engine._property",
+    "Report": "paramcheck.engine._results",
+    "Result": "paramcheck.engine._results",
+    "Failure": "paramcheck.engine._results",
+    "Verdict": "paramcheck.engine._results",
+    "Defect": "paramcheck.engine._results",
+    "register_property": "paramcheck.properties",
+    "PropertyFailed": "paramcheck.errors",
+    "NotApplicable": "paramcheck.errors",
+    "UsageError": "paramcheck.errors",
+    "errors": None,
     "constraints": None,
     "parametrize": None,
     "properties": None,
@@ -34,13 +51,25 @@ _LAZY: dict[str, str | None] = {
 }
 
 __all__ = [
+    "Defect",
+    "Draws",
     "Failure",
+    "NotApplicable",
+    "Options",
+    "Property",
+    "PropertyFailed",
     "Report",
+    "Result",
+    "Subject",
+    "UsageError",
+    "Verdict",
     "__version__",
     "check",
     "constraints",
+    "errors",
     "parametrize",
     "properties",
+    "register_property",
     "strategies",
     "transforms",
     "verify",

@@ -19,14 +19,13 @@ import functools
 import importlib
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from paramcheck import __version__
+from paramcheck import __version__, _validate
 from paramcheck import _verification_table as _verification
 from paramcheck._verification_table import Outcome
 from paramcheck.errors import UsageError
@@ -36,8 +35,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
 
-_DTYPES = ("float16", "bfloat16", "float32", "float64")
-_SHAPE = re.compile(r"^\d+(x\d+)*$")
+#: The weight shape the shipped transforms are built for when --shape is not given.
+DEFAULT_SHAPE = (4, 4)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,20 +85,25 @@ def _parser() -> argparse.ArgumentParser:
         help="package.module:attr naming an nn.Module class, an instance, a zero-argument "
         "factory, or a list of modules (a chain); importable from the current folder",
     )
+    # Values are handed to paramcheck.Options as given (counts as ints), so a bad value
+    # gets the message verify() gives for it (paramcheck._validate).
     verify.add_argument("--constraint", metavar="NAME",
                         help="the constraint forward's output must satisfy "
                         "(default: the one the transform's spec names)")
-    verify.add_argument("--shape", type=parse_shape, metavar="SHAPE",
+    verify.add_argument("--shape", metavar="SHAPE",
                         help="weight shape, sizes joined by x: 4x4, or 2x3x3 for a batch "
-                        "(default: 4x4)")
-    verify.add_argument("--dtypes", type=parse_dtypes, metavar="LIST",
+                        "(default: the shape the target was built for, else 4x4)")
+    verify.add_argument("--dtypes", metavar="LIST",
                         help="comma-separated floating dtypes (default: float32,float64)")
-    verify.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
-    verify.add_argument("--max-examples", type=_positive_int, metavar="N",
+    verify.add_argument("--device", help="cpu (default), cuda or cuda:N")
+    verify.add_argument("--max-examples", type=_validate.as_int, metavar="N",
                         help="Hypothesis examples per property (default: those of the "
                         "PARAMCHECK_PROFILE profile: dev, ci or thorough)")
-    verify.add_argument("--seed", type=int, metavar="N",
+    verify.add_argument("--seed", type=_validate.as_int, metavar="N",
                         help="Hypothesis seed, for a reproducible run")
+    verify.add_argument("--properties", metavar="LIST",
+                        help="comma-separated properties (or groups) to check (default: "
+                        "every property that runs by default)")
     output = verify.add_mutually_exclusive_group()
     output.add_argument("--json", dest="output", action="store_const", const="json",
                         help="print the results as JSON")
@@ -134,29 +138,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_shape(text: str) -> tuple[int, ...]:
-    """``"2x3x3"`` -> ``(2, 3, 3)``; argparse shows the error on a malformed shape."""
-    if not _SHAPE.match(text.strip()) or any(int(s) == 0 for s in text.split("x")):
-        raise argparse.ArgumentTypeError(
-            f"malformed shape {text!r}: write positive sizes joined by x, like 4x4 or 2x3x3"
-        )
-    return tuple(int(s) for s in text.strip().split("x"))
-
-
-def parse_dtypes(text: str) -> tuple[Any, ...]:
-    """``"float32,float64"`` -> ``(torch.float32, torch.float64)``."""
-    import torch
-
-    names = [n.strip().removeprefix("torch.") for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in _DTYPES]
-    if not names or unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown dtype {(unknown or [text])[0]!r}: use a comma-separated list of "
-            f"{', '.join(_DTYPES)}"
-        )
-    return tuple(getattr(torch, n) for n in dict.fromkeys(names))
-
-
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -171,31 +152,24 @@ def _positive_int(text: str) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    _check_device(args.device)
-    if args.constraint is not None:
-        _check_constraint(args.constraint)
-    shape = args.shape or (4, 4)
-    options = {
-        "constraint": args.constraint,
-        "shape": shape,
-        "dtypes": args.dtypes,
-        "device": args.device,
-        "max_examples": args.max_examples,
-        "seed": args.seed,
-    }
-    options = {k: v for k, v in options.items() if v is not None}
-    targets = [(args.target, load_target(args.target))] if args.target else shipped(shape)
+    from paramcheck.engine._api import verify
+    from paramcheck.engine._options import Options
 
-    from paramcheck._verify import verify
+    given = {name: getattr(args, name, None) for name in Options.names()}
+    options = Options.build(**{k: v for k, v in given.items() if v is not None})
+    # No --shape: each target is built for, and checked at, its own shape (shipped
+    # transforms that hold per-weight state are built for the default 4x4).
+    targets = [(args.target, load_target(args.target))] if args.target else shipped(
+        options.shape or DEFAULT_SHAPE)
 
     progress = _Progress(len(targets), sys.stderr, quiet=args.quiet)
     outcomes = []
     for name, parametrization in targets:
         progress.step(name)
         try:
-            outcomes.append(Outcome(name, verify(parametrization, **options)))
-        except (UsageError, TypeError, ValueError) as exc:
-            # verify raises these only for arguments it cannot use (see its docstring).
+            outcomes.append(Outcome(name, verify(parametrization, options)))
+        except UsageError as exc:
+            # verify raises it only for arguments it cannot use (see its docstring).
             if args.target:
                 raise UsageError(f"cannot verify {name}: {exc}") from None
             outcomes.append(Outcome(name, not_applicable=str(exc)))
@@ -250,35 +224,6 @@ def shipped(shape: tuple[int, ...]) -> list[tuple[str, object]]:
 
     size = tuple(shape)
     return [(entry.name, functools.partial(entry.build, size)) for entry in catalog()]
-
-
-def _check_device(device: str) -> None:
-    import torch
-
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, ValueError):
-        raise UsageError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
-    if parsed.type not in ("cpu", "cuda"):
-        raise UsageError(f"unsupported device {device!r}; use cpu, cuda or cuda:N")
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError(
-            f"--device {device} asks for CUDA, but torch finds no CUDA device on this machine; "
-            "use --device cpu"
-        )
-    if parsed.type == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
-        raise UsageError(
-            f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s); "
-            "use cuda:0 to cuda:N-1"
-        )
-
-
-def _check_constraint(name: str) -> None:
-    from paramcheck import constraints
-
-    known = constraints.names()
-    if name not in known:
-        raise UsageError(f"unknown constraint {name!r}; use one of {', '.join(known)}")
 
 
 class _Progress:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from paramcheck.errors import PropertyFailed
+
 #: Slack of a comparison between two evaluations of a composite map, such as
 #: ``forward(right_inverse(A))`` against ``A``, or a batched against a per-matrix call.
 #: Each of the two evaluations chains backward-stable steps (≲ n·eps each); an error made
@@ -167,21 +169,37 @@ def show(name: str, t: Tensor) -> str:
 
 
 def tolerance_text(slack: float, n: int, e: float, scale: float, tol: float) -> str:
-    return (f"tolerance {tol:.3g} = {slack:g}·n·eps·scale with n = {n}, eps = {e:.3g}, "
-            f"scale = {scale:.3g}")
+    return f"tolerance {tol:.3g} = {formula(slack, n, e, scale)}"
 
 
-def assert_close(what: str, reference: str, a: Tensor, b: Tensor, n: int, e: float,
-          slack: float = SAME_COMPUTATION_SLACK) -> None:
-    """Fail unless ``a`` ≈ ``b`` up to ``slack·n·eps·scale``; the message shows both."""
-    if a.shape != b.shape:
-        raise AssertionError(f"{what} has shape {tuple(a.shape)}, {reference} has "
-                             f"{tuple(b.shape)}")
+def formula(slack: float, n: int, e: float, scale: float) -> str:
+    """How a ``slack·n·eps·scale`` tolerance was derived, with the numbers."""
+    return f"{slack:g}·n·eps·scale with n = {n}, eps = {e:.3g}, scale = {scale:.3g}"
+
+
+def fail_unless_close(summary: str, a: Tensor, b: Tensor, n: int, e: float, *,
+                      slack: float = SAME_COMPUTATION_SLACK, law: str = "",
+                      tensors: dict[str, Tensor] | None = None) -> None:
+    """Raise :class:`PropertyFailed` unless ``a`` ≈ ``b`` up to ``slack·n·eps·scale``.
+
+    ``summary`` says what differs from what; the failure carries the gap, where it is,
+    the two entries, the tolerance and its formula, and ``tensors`` (default none).
+    """
     scale = magnitude(a, b)
     tol = slack * n * e * scale
     gap = largest_gap(a, b)
     if not gap.value <= tol:
-        raise AssertionError(
-            f"{what} differs from {reference} by {gap.value:.3g} at {gap.where()} "
-            f"({gap.left!r} vs {gap.right!r}); {tolerance_text(slack, n, e, scale, tol)}"
-            f"\n{show(what, a)}\n{show(reference, b)}")
+        raise PropertyFailed(
+            f"{summary} by {gap.value:.3g} at {gap.where()} ({gap.left!r} vs {gap.right!r})",
+            law=law, gap=gap.value, tolerance=tol, formula=formula(slack, n, e, scale),
+            location=gap.where(), tensors=tensors)
+
+
+def assert_close(what: str, reference: str, a: Tensor, b: Tensor, n: int, e: float,
+                 slack: float = SAME_COMPUTATION_SLACK, law: str = "") -> None:
+    """Fail unless ``a`` ≈ ``b`` up to ``slack·n·eps·scale``; the failure shows both."""
+    if a.shape != b.shape:
+        raise PropertyFailed(f"{what} has shape {tuple(a.shape)}, {reference} has "
+                             f"{tuple(b.shape)}", law=law)
+    fail_unless_close(f"{what} differs from {reference}", a, b, n, e, slack=slack, law=law,
+                      tensors={what: a, reference: b})

@@ -30,23 +30,18 @@ from typing import Any, TypeAlias, cast
 import torch
 from torch import Tensor, nn
 
-from paramcheck.errors import UsageError
+from paramcheck.errors import NotApplicable, UsageError
 from paramcheck.transforms._spec import Spec
 
 #: What every entry point accepts as "the parametrization".
 Parametrization: TypeAlias = nn.Module | Sequence[nn.Module] | Callable[[], Any]
 
+__all__ = ["NotApplicable", "Parametrization", "Target"]
+
 _TYPE_HINT = (
     "a parametrization is an nn.Module, a sequence of modules (a chain), or a "
     "zero-argument callable returning either"
 )
-
-
-class NotApplicable(Exception):
-    """A property does not apply to this parametrization (for example, no right_inverse).
-
-    The engine reports the property as *skipped*; called directly, the message says why.
-    """
 
 
 def as_chain(value: object, *, what: str = "parametrization") -> list[nn.Module]:
@@ -58,14 +53,14 @@ def as_chain(value: object, *, what: str = "parametrization") -> list[nn.Module]
             raise UsageError(f"the {what} is an empty sequence; give at least one module.")
         for i, m in enumerate(modules):
             if not isinstance(m, nn.Module):
-                raise TypeError(
+                raise UsageError(
                     f"element {i} of the {what} is a {type(m).__name__}, not an nn.Module; "
                     f"{_TYPE_HINT}."
                 )
         return modules
     if isinstance(value, nn.Module):
         return [value]
-    raise TypeError(f"got a {type(value).__name__}; {_TYPE_HINT}.")
+    raise UsageError(f"got a {type(value).__name__}; {_TYPE_HINT}.")
 
 
 def _is_chain(value: object) -> bool:

@@ -1,20 +1,22 @@
 """The verification table: ``paramcheck verify``'s output as text, markdown or JSON.
 
 One row per parametrization, one column per property (in the order ``verify`` runs
-them; the constraint check is the ``constraint`` column, next to the constraint's name),
-each cell ``pass``, ``FAIL`` (naming the dtypes when it holds in others) or ``skip``; then
-every failure with its shrunk counterexample and how to replay it, and a summary line.
-Needs no pandas: it reads :class:`paramcheck.Report` objects directly.
+them, that of the registry; the constraint check is the ``constraint`` column, next to
+the constraint's name), each cell a verdict (:class:`paramcheck.Verdict`): ``pass``,
+``FAIL`` (naming the dtypes when it holds in others), ``n/a``, ``untested`` or
+``upstream``; then every failure with its shrunk counterexample and how to replay it,
+and a summary line. Needs no pandas: it reads :class:`paramcheck.Report` objects, and
+renders from their structured fields.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from paramcheck._verify import Report, Result
+from paramcheck.engine._results import Report, Result, Verdict, dtype_name
 
 
 @dataclass
@@ -35,18 +37,13 @@ def render(outcomes: list[Outcome], style: str) -> str:
     return {"json": _as_json, "markdown": _as_markdown, "text": _as_text}[style](outcomes)
 
 
-_PASS, _FAIL, _SKIP = "pass", "FAIL", "skip"
-_CONSTRAINT = "constraint"
-
-
 def _columns(outcomes: list[Outcome]) -> list[str]:
     """The properties, in the order verify ran them; the constraint's is ``constraint``."""
     columns: list[str] = []
     for report in _reports(outcomes):
         for r in report.results:
-            name = _property(report, r)
-            if name not in columns:
-                columns.append(name)
+            if r.column not in columns:
+                columns.append(r.column)
     return columns
 
 
@@ -55,14 +52,9 @@ def _reports(outcomes: list[Outcome]) -> list[Report]:
     return [o.report for o in outcomes if o.report is not None]
 
 
-def _property(report: Report, result: Result) -> str:
-    """A result's column: the constraint check (labelled by its name) is ``constraint``."""
-    return _CONSTRAINT if result.property == report.constraint else result.property
-
-
 def _table(outcomes: list[Outcome]) -> tuple[list[str], list[list[str]]]:
     """Header and rows: one row per parametrization, its constraint, then one cell per
-    property: ``pass``, ``FAIL`` (naming the dtypes if it holds in others) or ``skip``."""
+    property: its verdict, ``FAIL`` naming the dtypes if it holds in others."""
     columns = _columns(outcomes)
     header = ["parametrization", "constrained to", *columns]
     rows = []
@@ -72,26 +64,30 @@ def _table(outcomes: list[Outcome]) -> tuple[list[str], list[list[str]]]:
             continue
         cells = []
         for column in columns:
-            statuses = {_dtype_name(r.dtype): str(r.status) for r in o.report.results
-                        if _property(o.report, r) == column}
+            statuses = {dtype_name(r.dtype): r.status for r in o.report.results
+                        if r.column == column}
             cells.append(_cell(statuses))
         rows.append([o.name, o.report.constraint or "—", *cells])
     return header, rows
 
 
-def _cell(statuses: dict[str, str]) -> str:
+def _cell(statuses: dict[str, Verdict]) -> str:
+    """The worst verdict over the dtypes: FAIL (naming the dtypes when it holds in
+    others), then upstream, could not test, pass; n/a only when it applies to none."""
     if not statuses:
         return "—"
-    failed = [dtype for dtype, status in statuses.items() if status == "failed"]
-    if failed:
-        return _FAIL if len(failed) == len(statuses) else f"{_FAIL} ({', '.join(failed)})"
-    if all(status == "skipped" for status in statuses.values()):
-        return _SKIP
-    return _PASS
+    for verdict in (Verdict.FAILED, Verdict.UPSTREAM, Verdict.COULD_NOT_TEST):
+        hit = [dtype for dtype, status in statuses.items() if status is verdict]
+        if hit:
+            which = "" if len(hit) == len(statuses) else f" ({', '.join(hit)})"
+            return verdict.cell + which
+    if all(status is Verdict.NOT_APPLICABLE for status in statuses.values()):
+        return Verdict.NOT_APPLICABLE.cell
+    return Verdict.PASSED.cell
 
 
-def _counts(outcomes: list[Outcome]) -> dict[str, int]:
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
+def _counts(outcomes: list[Outcome]) -> dict[Verdict, int]:
+    counts = dict.fromkeys(Verdict, 0)
     for report in _reports(outcomes):
         for r in report.results:
             counts[r.status] += 1
@@ -106,29 +102,21 @@ def _summary(outcomes: list[Outcome]) -> str:
     verdict = (f"FAILED: {', '.join(failing)}" if failing else "all properties hold")
     extra = f" ({absent} not applicable to these options)" if absent else ""
     plural = "" if len(outcomes) == 1 else "s"
-    return (
-        f"{len(outcomes)} parametrization{plural}{extra}, {sum(counts.values())} checks: "
-        f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped; "
-        f"{verdict}"
-    )
+    tally = ", ".join(f"{n} {v}" for v, n in counts.items()
+                      if n or v in (Verdict.PASSED, Verdict.FAILED))
+    return (f"{len(outcomes)} parametrization{plural}{extra}, {sum(counts.values())} checks: "
+            f"{tally}; {verdict}")
 
 
 def _failure_blocks(outcomes: list[Outcome]) -> list[str]:
     """For each failure: what failed, why, the shrunk counterexample and how to replay it."""
-    from paramcheck._numerics import format_tensor
-
     blocks = []
     for o in outcomes:
-        for f in o.report.failures if o.report is not None else ():
-            lines = [f"FAILED {o.name} · {f.property} · {_dtype_name(f.dtype)} "
-                     f"(after {f.examples} examples):"]
-            lines += ["  " + line for line in str(f.message).splitlines()]
-            for name, tensor in f.inputs.items():
-                lines.append(f"  minimal counterexample {name}, shape {tuple(tensor.shape)}:")
-                lines.append("    " + format_tensor(tensor, indent=4))
-            if f.replay:
-                lines.append("  replay: " + str(f.replay).replace("\n", "\n          "))
-            blocks.append("\n".join(lines))
+        for r in o.report.results if o.report is not None else ():
+            if r.failed or r.status is Verdict.UPSTREAM:
+                title = "FAILED" if r.failed else "UPSTREAM"
+                blocks.append("\n".join(
+                    r.block(f"{title} {o.name} · {r.property} · {dtype_name(r.dtype)}")))
     return blocks
 
 
@@ -164,12 +152,20 @@ def _as_json(outcomes: list[Outcome]) -> str:
     from paramcheck._numerics import format_tensor
 
     def result(r: Result) -> dict[str, Any]:
-        out = {"property": str(r.property), "dtype": _dtype_name(r.dtype),
-               "status": str(r.status), "message": str(r.message),
-               "examples": int(r.examples)}
-        if r.status == "failed":
+        out: dict[str, Any] = {"property": r.property, "dtype": dtype_name(r.dtype),
+                               "status": str(r.status), "message": r.message,
+                               "examples": r.examples}
+        if r.failure is not None:
+            f = r.failure
+            out["failure"] = {"law": f.law, "summary": f.summary, "gap": _number(f.gap),
+                              "tolerance": _number(f.tolerance), "formula": f.formula,
+                              "location": f.location}
+        if r.defect is not None:
+            out["defect"] = {"op": r.defect.op, "versions": r.defect.versions,
+                             "issue": r.defect.issue, "workaround": r.defect.workaround}
+        if r.failed:
             out["counterexample"] = {k: format_tensor(v) for k, v in r.inputs.items()}
-            out["replay"] = str(r.replay)
+            out["replay"] = r.replay
         return out
 
     document = {
@@ -190,5 +186,6 @@ def _as_json(outcomes: list[Outcome]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def _dtype_name(dtype: object) -> str:
-    return str(dtype).removeprefix("torch.")
+def _number(x: float | None) -> float | str | None:
+    """JSON has no infinity or NaN: those are written as text."""
+    return x if x is None or math.isfinite(x) else str(x)

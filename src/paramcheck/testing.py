@@ -1,8 +1,10 @@
 """The pytest-native form: one declaration, one test per property.
 
 Subclass :class:`ParametrizationTests` in a test module and declare what to check; every
-property becomes its own test method, so each failing property shows as its own failed
-test, with its counterexample and how to replay it::
+property of the registry (:func:`paramcheck.properties.registry`, the built-ins and those
+registered before the class statement) becomes its own test method ``test_<name>``, so
+each failing property shows as its own failed test, with its counterexample and how to
+replay it::
 
     from paramcheck.testing import ParametrizationTests
     from paramcheck.transforms import Skew, CayleyMap
@@ -15,12 +17,13 @@ or, without a class statement::
 
     TestCayley = make_tests(lambda: [Skew(), CayleyMap(4)], constraint="orthogonal")
 
-Class attributes mirror :func:`paramcheck.verify`'s arguments: ``parametrization``
-(required: a module, a sequence of modules, or a zero-argument callable returning either;
-a plain function or lambda is taken as such a factory), ``constraint``, ``shape``,
-``dtypes``, ``device``, ``max_examples``, ``seed``, ``inputs``, ``implementation`` and
-``settings``. A property that does not apply (no ``right_inverse``, no constraint) is
-skipped with the reason.
+Besides ``parametrization`` (required: a module, a sequence of modules, or a
+zero-argument callable returning either; a plain function or lambda is taken as such a
+factory), the class attributes are the fields of :class:`paramcheck.Options`
+(``constraint``, ``shape``, ``dtypes``, ``device``, ``max_examples``, ``seed``,
+``inputs``, ``implementation``, ``settings``, ...). A property that does not apply (no
+``right_inverse``, no constraint), or that the tool could not test, is skipped with the
+reason.
 
 This module imports pytest; nothing else in paramcheck does.
 """
@@ -28,13 +31,18 @@ This module imports pytest; nothing else in paramcheck does.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
 import torch
 
-from paramcheck._verify import DEFAULT_SHAPE, Report, verify
-from paramcheck.errors import VerificationFailed
+from paramcheck import properties as registry
+from paramcheck.engine._api import verify
+from paramcheck.engine._options import Options
+from paramcheck.engine._property import Property
+from paramcheck.engine._results import Report
+from paramcheck.errors import UsageError, VerificationFailed
 
 __all__ = ["ParametrizationTests", "make_tests"]
 
@@ -46,97 +54,59 @@ class ParametrizationTests:
     """
 
     parametrization: ClassVar[Any] = None
-    constraint: ClassVar[Any] = None
-    shape: ClassVar[tuple[int, ...]] = DEFAULT_SHAPE
-    dtypes: ClassVar[tuple[torch.dtype, ...]] = (torch.float32, torch.float64)
-    device: ClassVar[str] = "cpu"
-    max_examples: ClassVar[int | None] = None
-    seed: ClassVar[int | None] = None
-    inputs: ClassVar[Any] = None
-    implementation: ClassVar[Any] = "torch"
-    settings: ClassVar[Any] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for prop in registry.registry():
+            name = f"test_{prop.name}"
+            if name not in vars(cls) and not any(name in vars(b) for b in cls.__mro__[1:-1]
+                                                 if b is not ParametrizationTests):
+                setattr(cls, name, _test_method(prop))
 
     @classmethod
     def _declared(cls, name: str) -> Any:
         """A class attribute as written: functions are not bound into methods."""
-        value = inspect.getattr_static(cls, name)
-        if isinstance(value, staticmethod | classmethod):
-            return value.__func__ if isinstance(value, staticmethod) else getattr(cls, name)
+        value = inspect.getattr_static(cls, name, None)
+        if isinstance(value, staticmethod):
+            return value.__func__
+        if isinstance(value, classmethod):
+            return getattr(cls, name)
         return value
 
-    def _check(self, prop: str) -> Report:
+    def _check(self, prop: Property) -> Report:
         cls = type(self)
         parametrization = cls._declared("parametrization")
         if parametrization is None:
-            raise TypeError(
+            raise UsageError(
                 f"{cls.__name__} must set `parametrization` (a module, a sequence of modules, "
                 f"or a zero-argument factory returning either)")
-        report = verify(
-            parametrization,
-            constraint=cls._declared("constraint"),
-            shape=cls.shape,
-            dtypes=cls.dtypes,
-            device=cls.device,
-            max_examples=cls.max_examples,
-            seed=cls.seed,
-            inputs=cls.inputs,
-            implementation=cls.implementation,
-            settings=cls.settings,
-            properties=[prop],
-        )
+        declared = {name: cls._declared(name) for name in Options.names()}
+        options = {k: v for k, v in declared.items() if v is not None}
+        options["properties"] = (prop,)
+        report = verify(parametrization, **options)
         if not report.ok:
             raise VerificationFailed(report)
         if report.results and all(r.skipped for r in report.results):
-            pytest.skip(report.results[0].message)
+            first = report.results[0]
+            pytest.skip(f"{first.status}: {first.message}")
         return report
 
-    def test_constraint(self) -> None:
-        """forward(X) satisfies the constraint."""
-        self._check("constraint")
 
-    def test_round_trip(self) -> None:
-        """forward(right_inverse(A)) = A on the image."""
-        self._check("round_trip")
+def _test_method(prop: Property) -> Callable[[ParametrizationTests], None]:
+    def test(self: ParametrizationTests) -> None:
+        self._check(prop)
 
-    def test_cache(self) -> None:
-        """cached() gives the uncached values and gradients, one forward per block."""
-        self._check("cache")
-
-    def test_gradient(self) -> None:
-        """Gradients reach the originals, are finite, and pass gradcheck in float64."""
-        self._check("gradient")
-
-    def test_batch(self) -> None:
-        """forward of a batch equals forward of each item."""
-        self._check("batch")
-
-    def test_dtype(self) -> None:
-        """Outputs keep the input's dtype."""
-        self._check("dtype")
-
-    def test_device(self) -> None:
-        """Outputs stay on the input's device."""
-        self._check("device")
-
-    def test_state(self) -> None:
-        """state_dict round trip and deepcopy reproduce the weight."""
-        self._check("state")
-
-    def test_differential(self) -> None:
-        """paramcheck.parametrize and torch.nn.utils.parametrize agree."""
-        self._check("differential")
+    test.__name__ = test.__qualname__ = f"test_{prop.name}"
+    test.__doc__ = prop.doc
+    return test
 
 
 def make_tests(parametrization: Any, *, name: str = "TestParametrization",
                **options: Any) -> type[ParametrizationTests]:
     """A :class:`ParametrizationTests` subclass for ``parametrization``; assign it to a
     name starting with ``Test`` in a test module. ``options`` are the class attributes
-    (``constraint``, ``shape``, ``dtypes``, ...)."""
-    allowed = {"constraint", "shape", "dtypes", "device", "max_examples", "seed", "inputs",
-               "implementation", "settings"}
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise TypeError(f"make_tests got unknown options {unknown}; allowed: {sorted(allowed)}")
+    (the fields of :class:`paramcheck.Options`)."""
+    Options.build(**options)  # an unknown or invalid option fails here, not in each test
     attributes: dict[str, Any] = {"parametrization": staticmethod(parametrization)
                                   if callable(parametrization) and not isinstance(
                                       parametrization, torch.nn.Module) else parametrization}

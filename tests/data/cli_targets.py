@@ -45,3 +45,10 @@ def make_symmetric() -> Symmetric:
 symmetric = Symmetric()
 chain = [Symmetric()]
 not_a_parametrization = 42
+
+
+def make_pruned() -> nn.Module:
+    """A factory for a transform built for one weight shape, (3, 5): its Spec says so."""
+    from paramcheck.transforms import Pruning
+
+    return Pruning((3, 5), seed=0)

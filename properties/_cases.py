@@ -1,17 +1,19 @@
-"""What the property suite checks: every shipped transform and chain, and torch's built-ins.
+"""What the property suite checks: every property of the registry on every shipped
+transform and chain, and on torch's built-ins.
 
 The cases come from the shipped catalog, :func:`paramcheck.transforms.catalog` (every
 transform, ready chain, and torch built-in through its adapter), plus torch's built-ins
 in the configurations it leaves out (:data:`VARIANTS`). A :class:`Case` is one
 parametrization together with the shapes it is checked on. Everything else is read from
-its ``spec`` (:class:`paramcheck.transforms.Spec`):
-the input domain and bound, the dtypes, whether it needs square matrices, whether
-``right_inverse`` is exact (round_trip) and whether leading dimensions are a batch
-(batch). A property that does not apply to a case is not collected at all, and
-:func:`not_applicable` says why; the suite never skips except for absent hardware.
+its ``spec`` (:class:`paramcheck.transforms.Spec`): the input domain and bound, the
+dtypes, whether it needs square matrices. Whether a property applies is the property's
+own answer (``Property.applies``, the same ``verify`` uses), or the case's documented
+exception; a property that does not apply is not collected at all, and
+:func:`not_applicable` says why: the suite never skips except for absent hardware.
 
-:func:`items` crosses cases with shapes, dtypes, devices and parametrize
-implementations into the parameters of one pytest test per property.
+:func:`items` crosses properties with cases, shapes, dtypes, devices and (for hosted
+properties) parametrize implementations into the parameters of one pytest test, and
+:func:`run` searches one of them.
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ from typing import Any
 
 import pytest
 import torch
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from torch import Tensor
 
-from paramcheck import constraints, strategies
+from paramcheck import Property, Subject, constraints, strategies
+from paramcheck import properties as P
 from paramcheck import transforms as T
-from paramcheck.properties import PROPERTIES
 from paramcheck.transforms import FLOATS, Spec
 
 # ------------------------------------------------------------------------------ shapes
@@ -56,9 +58,6 @@ CONV = Shape("4x2x3", (4, 2, 3))
 SQUARE_SHAPES = (SQUARE, BATCH_SQUARE)
 ANY_SHAPES = (SQUARE, TALL, WIDE, BATCH_TALL)
 UNBATCHED_SHAPES = (SQUARE, TALL, WIDE, CONV)
-
-#: The leading dimension the batch property stacks its inputs along.
-BATCH = 3
 
 
 # ------------------------------------------------------------------ torch's spectral norm
@@ -147,15 +146,15 @@ class Case:
         shapes: the shapes it is checked on (default: from its spec).
         constraint: a check for what it promises when ``spec.constraint`` names none
             (given the built parametrization), or None.
-        not_applicable: properties that do not apply although the spec would allow
-            them, each with the reason.
+        not_applicable: properties that do not apply although their own ``applies``
+            would allow them, each with the reason.
     """
 
     name: str
     build: Callable[[tuple[int, ...]], Any]
     shapes: tuple[Shape, ...] | None = None
     constraint: Callable[[Any], Callable[[Tensor], Any]] | None = None
-    not_applicable: dict[str, str] = field(default_factory=dict)
+    not_applicable: dict[Property, str] = field(default_factory=dict)
 
     def spec(self, shape: tuple[int, ...] = (4, 4)) -> Spec:
         with seeded(0):  # building torch's spectral norm draws from the global generator
@@ -180,7 +179,7 @@ EXTRAS: dict[str, dict[str, Any]] = {
     "TorchSpectralNorm": {
         "shapes": UNBATCHED_SHAPES,
         "constraint": lambda p: spectral_norm_at_least_one,
-        "not_applicable": dict.fromkeys(("cache", "gradient", "state"), _READS_UPDATE_STATE),
+        "not_applicable": dict.fromkeys((P.CACHE, P.GRADIENT, P.STATE), _READS_UPDATE_STATE),
     },
     "TorchWeightNorm": {"shapes": UNBATCHED_SHAPES},
 }
@@ -213,31 +212,27 @@ CASES: tuple[Case, ...] = (
 )
 
 
-def not_applicable(case: Case, prop: str, shape: tuple[int, ...] = (4, 4)) -> str | None:
+def subject(case: Case, parametrization: Any, implementation: str = "torch") -> Subject:
+    """What a law is checked on: the built parametrization, the case's constraint (else
+    the one its spec names), and the parametrize implementation hosting it."""
+    check = case.constraint(parametrization) if case.constraint is not None else None
+    return Subject.of(parametrization, constraint=check, implementation=implementation)
+
+
+def not_applicable(case: Case, prop: Property, shape: tuple[int, ...] = (4, 4)) -> str | None:
     """Why ``prop`` does not apply to ``case``, or None when it does."""
     if prop in case.not_applicable:
         return case.not_applicable[prop]
-    spec = case.spec(shape)
-    if prop == "constraint" and spec.constraint is None and case.constraint is None:
-        return "its spec names no constraint and it promises nothing checkable on its own"
-    if prop == "round_trip" and not spec.inverse_exact:
-        return f"right_inverse is not exact: {spec.inverse_exact_on}"
-    if prop == "batch" and not spec.batched:
-        return "leading dimensions are part of the map, not a batch (Spec.batched is False)"
-    return None
+    with seeded(0):  # building torch's spectral norm draws from the global generator
+        return prop.applies(subject(case, case.build(shape)))
 
 
 # ------------------------------------------------------------------------------- items
 
-#: Which parametrize implementation each property runs under. cache and state register
-#: the chain on a module through the implementation, so both are checked; differential
-#: compares the two; the other properties call forward/right_inverse directly and involve
-#: no implementation ("functional").
-IMPLEMENTATIONS: dict[str, tuple[str, ...]] = {
-    "cache": ("torch", "paramcheck"),
-    "state": ("torch", "paramcheck"),
-    "differential": ("paramcheck-vs-torch",),
-}
+#: The parametrize implementations a hosted property (one that registers the chain on a
+#: module: cache, state) runs under; the other properties call forward and right_inverse
+#: directly, or compare the two implementations themselves (differential).
+IMPLEMENTATIONS: tuple[str, ...] = ("torch", "paramcheck")
 
 #: Devices and their marks: CUDA tests are marked ``cuda`` and skipped where there is none.
 DEVICES: tuple[tuple[str, tuple[Any, ...]], ...] = (
@@ -253,82 +248,89 @@ DEVICE_PARAMS = [pytest.param(device, marks=marks, id=device) for device, marks 
 
 @dataclass(frozen=True)
 class Item:
-    """One test: a case on a shape, in a dtype, under an implementation (device apart)."""
+    """One test: a property on a case and shape, in a dtype, under an implementation (for
+    hosted properties; device apart)."""
 
+    prop: Property
     case: Case
     shape: Shape
     dtype: torch.dtype
-    implementation: str
+    implementation: str | None
     spec: Spec
 
     def __str__(self) -> str:
         dtype = str(self.dtype).removeprefix("torch.")
-        return f"{self.case.name}-{self.implementation}-{dtype}-{self.shape.label}"
+        parts = [self.prop.name, self.case.name, self.implementation, dtype, self.shape.label]
+        return "-".join(p for p in parts if p)
 
     def build(self) -> Any:
         return self.case.build(self.shape.dims)
 
-    def inputs(self, device: str, *, batch: int | None = None) -> SearchStrategy[Tensor]:
-        """Originals drawn from the spec's input domain (with a leading batch if given)."""
+    def inputs(self, device: str) -> SearchStrategy[Tensor]:
+        """One original drawn from the spec's input domain."""
         spec = self.spec
-        dims = self.shape.dims if batch is None else (batch, *self.shape.dims)
-        return strategies.domain(spec.inputs, dims, dtype=self.dtype, device=device,
-                                 bound=spec.bound)
-
-    def check(self, parametrization: Any) -> Any:
-        """The constraint to check: the case's own, else the name the spec gives."""
-        if self.case.constraint is not None:
-            return self.case.constraint(parametrization)
-        return self.spec.constraint
+        return strategies.domain(spec.inputs, self.shape.dims, dtype=self.dtype,
+                                 device=device, bound=spec.bound)
 
 
-def items(prop: str) -> list[Any]:
-    """pytest parameters ``(item, device)`` for every case ``prop`` applies to."""
-    assert prop in PROPERTIES, prop
+def items() -> list[Any]:
+    """pytest parameters ``(item, device)``: every property of the registry, on every case
+    it applies to."""
     found = []
-    for case in CASES:
-        for shape in case.shape_list():
-            if not_applicable(case, prop, shape.dims) is not None:
-                continue
-            spec = case.spec(shape.dims)
-            for implementation in IMPLEMENTATIONS.get(prop, ("functional",)):
-                for dtype in (d for d in FLOATS if d in spec.dtypes):
-                    item = Item(case, shape, dtype, implementation, spec)
-                    found.extend(
-                        pytest.param(item, device, id=f"{item}-{device}", marks=marks)
-                        for device, marks in DEVICES
-                    )
+    for prop in P.registry():
+        for case in CASES:
+            for shape in case.shape_list():
+                if not_applicable(case, prop, shape.dims) is not None:
+                    continue
+                spec = case.spec(shape.dims)
+                for implementation in IMPLEMENTATIONS if prop.hosted else (None,):
+                    for dtype in (d for d in FLOATS if d in spec.dtypes):
+                        item = Item(prop, case, shape, dtype, implementation, spec)
+                        found.extend(
+                            pytest.param(item, device, id=f"{item}-{device}", marks=marks)
+                            for device, marks in DEVICES
+                        )
     return found
+
+
+def run(item: Item, device: str) -> None:
+    """Search ``item``'s property with its share of the loaded profile's examples.
+
+    Hypothesis draws a seed for torch's global generator (some of torch's
+    parametrizations draw from it), then the inputs the property draws, from the domain
+    the spec names, so every failure is replayable and independent of test order.
+    """
+
+    @budget(item.prop)
+    @given(data=st.data())
+    def search(data: st.DataObject) -> None:
+        with seeded(data.draw(SEEDS, label="torch seed")):
+            parametrization = item.build()
+            drawn = data.draw(item.prop.draws.build(item.inputs(device)),
+                              label=", ".join(item.prop.draws.names))
+            item.prop.law(subject(item.case, parametrization, item.implementation or "torch"),
+                          *drawn)
+
+    search()
 
 
 # ------------------------------------------------------------------------------ budget
 
-#: Examples per test as a share of the profile's max_examples (dev 50, ci 100, thorough
-#: 1000). The suite runs each property over ~75 (case, shape) pairs, two dtypes and both
-#: implementations, so its coverage comes from breadth; each test gets a slice. The value
-#: laws, whose failures hide in particular entries, get most; plumbing (dtype, device)
-#: and the costly ones (gradient runs gradcheck, hosted ones register several modules)
-#: get less. Never fewer than MIN_EXAMPLES. Sized so that the ci profile takes about two
-#: minutes with -n 2 on two idle cores (the budget is five; a busy machine doubles it).
-SHARE: dict[str, float] = {
-    "constraint": 0.40,
-    "round_trip": 0.40,
-    "batch": 0.20,
-    "cache": 0.20,
-    "state": 0.15,
-    "differential": 0.15,
-    "gradient": 0.15,
-    "dtype": 0.10,
-    "device": 0.10,
-}
+#: The suite's share of the profile's max_examples (dev 50, ci 100, thorough 1000), times
+#: each property's own share (``Property.share``: the value laws all, plumbing and costly
+#: laws less). The suite runs each property over ~75 (case, shape) pairs, two dtypes and,
+#: for hosted ones, both implementations, so its coverage comes from breadth: each test
+#: gets a slice. Never fewer than MIN_EXAMPLES. Sized so that the ci profile takes about
+#: two minutes with -n 2 on two idle cores.
+SUITE_SHARE = 0.4
 MIN_EXAMPLES = 2
 
 
-def budget(prop: str) -> settings:
+def budget(prop: Property) -> settings:
     """Settings for the tests of ``prop``: the loaded profile with its share of examples."""
     base = settings.default
     assert base is not None
-    count = max(MIN_EXAMPLES, math.ceil(base.max_examples * SHARE[prop]))
+    count = max(MIN_EXAMPLES, math.ceil(base.max_examples * SUITE_SHARE * prop.share))
     return settings(base, max_examples=count)
 
 

@@ -1,0 +1,155 @@
+"""One Hypothesis search of one property at one dtype, and its :class:`Verdict`.
+
+The search runs the property's law on inputs drawn by its :class:`Draws` (``@given``
+with the plan's settings, the property's share of the examples), stops at the first
+failure, lets Hypothesis shrink it, and records the inputs of the last, shrunk failing
+call as the counterexample. How it ended decides the verdict:
+
+- the law raised ``AssertionError`` (:class:`PropertyFailed` or a plain ``assert``), or
+  any other exception from the parametrization: **failed**;
+- the law raised :class:`NotApplicable`: **not applicable**, with its message;
+- Hypothesis could not draw (``Unsatisfiable``, a ``FailedHealthCheck`` of the
+  strategy, an invalid strategy): **could not test**, with Hypothesis' reason. This is
+  the tool's limit, never the user's failure.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import hypothesis
+import torch
+from hypothesis.errors import FailedHealthCheck, FlakyFailure, InvalidArgument, Unsatisfiable
+
+from paramcheck.engine._plan import Plan
+from paramcheck.engine._property import Property
+from paramcheck.engine._results import Failure, Result, Verdict
+from paramcheck.errors import NotApplicable, PropertyFailed
+
+#: Inputs up to this many entries run with one intra-op thread (see small_work).
+SMALL_WORK = 4096
+
+#: Hypothesis' refusals to draw: the tool could not test, the law was never judged.
+#: (InvalidArgument: a user strategy Hypothesis rejects when it is first drawn from.)
+COULD_NOT_DRAW = (Unsatisfiable, FailedHealthCheck, InvalidArgument)
+
+
+@contextmanager
+def small_work(numel: int) -> Iterator[None]:
+    """Run with one intra-op thread while the drawn tensors are small.
+
+    A 4x4 matmul is over before a second thread wakes up; when the cores are shared
+    (pytest -n, other processes) waking it costs milliseconds per op, a hundredfold
+    slowdown. Restored on exit.
+    """
+    before = torch.get_num_threads()
+    if numel > SMALL_WORK or before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
+    """Search for a counterexample to ``prop`` at ``dtype``; the verdict as a Result."""
+    start = time.perf_counter()
+    label = prop.label_for(plan.subject)
+    reason = prop.applies(plan.subject)
+    if reason is not None:
+        return Result(label, dtype, Verdict.NOT_APPLICABLE, message=reason, prop=prop)
+    seen: dict[str, Any] = {"drawn": None, "count": 0, "skip": None}
+    devices = [plan.device] if plan.device.type == "cuda" else []
+
+    def body(drawn: tuple[Any, ...]) -> None:
+        seen["count"] += 1
+        if seen["skip"] is not None:
+            return
+        seen["drawn"] = drawn
+        # torch's generator at a fixed seed (the caller's state restored afterwards): a
+        # parametrization that draws random numbers (spectral norm's initial vectors)
+        # then behaves the same when Hypothesis replays an example to shrink it.
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(0)
+            try:
+                prop.law(plan.subject, *drawn)
+            except NotApplicable as exc:
+                seen["skip"] = str(exc)
+
+    strategy = prop.draws.build(plan.originals(dtype))
+    test = plan.budget(prop)(hypothesis.given(strategy)(body))
+    if plan.seed is not None:
+        test = hypothesis.seed(plan.seed)(test)
+    common: dict[str, Any] = {"property": label, "dtype": dtype, "prop": prop,
+                              "seed": plan.seed}
+    try:
+        test()
+    except COULD_NOT_DRAW as exc:
+        return Result(status=Verdict.COULD_NOT_TEST, message=_refusal(exc),
+                      examples=seen["count"], seconds=time.perf_counter() - start, **common)
+    except Exception as exc:
+        inputs = _named(prop, seen["drawn"])
+        how = prop.replay_for(plan.subject)
+        how += (f"\n# or: paramcheck.verify(..., seed={plan.seed}) replays the search"
+                if plan.seed is not None else
+                "\n# or: run verify again: the search is derandomized")
+        failure = _as_failure(exc, prop)
+        return Failure(
+            status=Verdict.FAILED, message=str(failure), examples=seen["count"],
+            seconds=time.perf_counter() - start, counterexample=inputs.get("X"),
+            inputs=inputs, reproduce_blob=_blob(exc), replay=how, failure=failure, **common)
+    if seen["skip"] is not None:
+        return Result(status=Verdict.NOT_APPLICABLE, message=seen["skip"],
+                      examples=seen["count"], seconds=time.perf_counter() - start, **common)
+    return Result(status=Verdict.PASSED, examples=seen["count"],
+                  seconds=time.perf_counter() - start, **common)
+
+
+def _named(prop: Property, drawn: object) -> dict[str, torch.Tensor]:
+    if not isinstance(drawn, tuple):
+        return {}
+    return {name: t.detach() for name, t in zip(prop.draws.names, drawn, strict=False)
+            if isinstance(t, torch.Tensor)}
+
+
+def _as_failure(exc: BaseException, prop: Property) -> PropertyFailed:
+    """The structured failure: the law's own, or one made from what was raised."""
+    if isinstance(exc, PropertyFailed):
+        if not exc.law:
+            exc.law = prop.name
+        return exc
+    if isinstance(exc, AssertionError):
+        summary = str(exc) or "AssertionError"
+    elif isinstance(exc, FlakyFailure):
+        inner = "; ".join(str(e).splitlines()[0] for e in exc.exceptions if str(e))
+        summary = ("the failure did not reproduce when Hypothesis replayed the same input: "
+                   f"the parametrization is not deterministic ({inner})")
+    else:
+        summary = f"{type(exc).__name__}: {exc}"
+    return PropertyFailed(summary, law=prop.name)
+
+
+def _refusal(exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, Unsatisfiable):
+        return f"Hypothesis could not draw a valid input: {first}"
+    if isinstance(exc, FailedHealthCheck):
+        return f"a Hypothesis health check refused the input strategy: {first}"
+    return f"Hypothesis refused the input strategy: {first}"
+
+
+_BLOB = re.compile(r"@reproduce_failure\((.*?)\)")
+
+
+def _blob(exc: BaseException) -> str | None:
+    for note in getattr(exc, "__notes__", []) or []:
+        found = _BLOB.search(str(note))
+        if found:
+            return found.group(1)
+    return None

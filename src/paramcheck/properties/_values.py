@@ -1,0 +1,126 @@
+"""The value laws: the constraint holds, right_inverse inverts forward, batches are batches.
+
+Each takes the parametrization (a module, a chain, or a factory) and a drawn original
+``X``; returns None when the law holds and raises
+:class:`~paramcheck.errors.PropertyFailed` saying what failed, where, by how much and
+against which tolerance when it does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from paramcheck import _numerics as num
+from paramcheck import _target as tg
+from paramcheck.engine._property import resolve_constraint
+from paramcheck.errors import NotApplicable, PropertyFailed
+
+
+def as_target(parametrization: object) -> tg.Target:
+    return parametrization if isinstance(parametrization, tg.Target) else tg.Target(
+        parametrization)
+
+
+def require_tensor(X: object, name: str = "X") -> Tensor:
+    if not isinstance(X, Tensor):
+        raise TypeError(f"{name} must be a tensor, got {type(X).__name__}")
+    return X
+
+
+def _evaluate(chain: Sequence[nn.Module], X: Tensor) -> tuple[tuple[Tensor, ...], Tensor]:
+    """The originals for ``X`` and ``forward(X)``, checked for shape and finiteness."""
+    origs = tg.originals(chain, X)
+    Y = tg.forward(chain, origs)
+    tg.check_output(Y, X)
+    return origs, Y
+
+
+def constraint(parametrization: object, X: Tensor, check: object) -> None:
+    """``forward(X)`` satisfies ``check`` (a constraint name or a predicate)."""
+    require_tensor(X)
+    target = as_target(parametrization)
+    label, fn = resolve_constraint(check, target.spec_for_constraint())
+    chain = target.fresh(X)
+    _, Y = _evaluate(chain, X)
+    result = fn(Y)
+    if not result.ok:
+        raise PropertyFailed(
+            f"forward(X) is not {label}: {result.message}", law="constraint",
+            gap=result.violation, tolerance=result.tolerance,
+            location=list(result.where).__repr__() if result.where else "",
+            tensors={"forward(X)": Y.detach()})
+
+
+def round_trip(parametrization: object, X: Tensor) -> None:
+    """For ``A = forward(X)``, ``forward(right_inverse(A))`` equals ``A``.
+
+    This is the law of a right inverse on the image of ``forward``, and the right law for
+    projections too (for Pruning, ``right_inverse`` may be the identity: ``forward`` of a
+    pruned matrix is itself).
+
+    Tolerance ``MAP_SLACK·n·eps·scale`` (see :mod:`paramcheck._numerics`): both maps are
+    computed with errors of order n·eps, each amplified by the other's condition number,
+    which the input domains keep small; ``scale`` is the largest entry of ``A`` and of
+    ``right_inverse(A)``, since the errors of products scale with their operands.
+    """
+    require_tensor(X)
+    chain = as_target(parametrization).fresh(X)
+    missing = tg.has_right_inverse(chain)
+    if missing is not None:
+        raise NotApplicable(f"round_trip needs right_inverse, and {missing} has none")
+    _, A = _evaluate(chain, X)
+    A = A.detach()
+    R = tg.right_inverse(chain, A)
+    for i, r in enumerate(R):
+        bad = num.first_nonfinite(r)
+        if bad is not None:
+            raise PropertyFailed(
+                f"right_inverse(A) is not finite: entry {list(bad)} of output {i} is "
+                f"{float(r[bad])}, for A = forward(X)", law="round_trip",
+                location=str(list(bad)), tensors={"A": A})
+    with torch.no_grad():
+        B = tg.forward(chain, R)
+    tg.check_output(B, X, what="forward(right_inverse(A))")
+    n = num.inner_dim(X.shape)
+    e = num.eps(num.coarsest(X.dtype, A.dtype, B.dtype))
+    scale = num.magnitude(A, *R)
+    tol = num.MAP_SLACK * n * e * scale
+    gap = num.largest_gap(B, A)
+    if not gap.value <= tol:
+        raise PropertyFailed(
+            f"forward(right_inverse(A)) differs from A = forward(X) by {gap.value:.3g} at "
+            f"{gap.where()} (A has {gap.right!r}, forward(right_inverse(A)) has "
+            f"{gap.left!r})", law="round_trip", gap=gap.value, tolerance=tol,
+            formula=num.formula(num.MAP_SLACK, n, e, scale), location=gap.where(),
+            tensors={"A": A, "right_inverse(A)": R[0], "forward(right_inverse(A))": B})
+
+
+def batch(parametrization: object, X: Tensor) -> None:
+    """``forward`` of a batch equals ``forward`` of each of its items, stacked.
+
+    ``X``'s first dimension is the batch. The originals are set up once for the whole
+    batch (as one registration on a batched weight would), then forward runs on the
+    batch and on each slice with the same modules. Tolerance ``MAP_SLACK·n·eps·scale``:
+    batched kernels may block the work differently, within the map's rounding.
+    """
+    require_tensor(X)
+    if X.ndim < 1 or X.shape[0] < 1:
+        raise NotApplicable(f"batch needs an input whose first dimension is a batch, got "
+                            f"shape {tuple(X.shape)}")
+    chain = as_target(parametrization).fresh(X)
+    origs, Y = _evaluate(chain, X)
+    n = num.inner_dim(X.shape)
+    e = num.eps(num.coarsest(X.dtype, Y.dtype))
+    with torch.no_grad():
+        for i in range(X.shape[0]):
+            Yi = tg.forward(chain, tuple(o[i] for o in origs))
+            tg.check_output(Yi, X[i], what=f"forward(X[{i}])")
+            num.fail_unless_close(
+                f"forward(X)[{i}] on the batch differs from forward(X[{i}]) alone (does "
+                f"forward mix the items of a batch: X.T instead of X.mT, a norm over the "
+                f"whole tensor?)", Y[i].detach(), Yi, n, e, slack=num.MAP_SLACK, law="batch",
+                tensors={f"forward(X)[{i}]": Y[i].detach(), f"forward(X[{i}])": Yi})
+

@@ -165,7 +165,8 @@ def test_no_target_verifies_the_catalog_and_lists_what_does_not_apply(
     out = capsys.readouterr().out
     rows = {line.split()[0]: line.split() for line in out.splitlines()[2:4]}
     assert rows["Skew"][1:] == ["—"] + ["n/a"] * (len(rows["Skew"]) - 2)
-    assert rows["Double"][1:3] == ["—", "n/a"]  # no constraint to check
+    assert rows["Double"][1:3] == ["—", "n/a¹"]  # no constraint to check: footnote 1
+    assert "¹ no constraint: pass constraint=" in out
     assert set(rows["Double"][3:]) == {"pass"}
     assert "Skew: not verified: Skew needs square matrices; got shape (3, 4)" in out
     assert "2 parametrizations (1 not applicable to these options)" in out

@@ -149,7 +149,7 @@ def test_domain_errors_are_clear() -> None:
         strategies.domain("skew", (3, 4))
     with pytest.raises(UsageError, match="bound >= 1"):
         strategies.domain("spd", (3, 3), bound=0.5)
-    with pytest.raises(TypeError, match="floating"):
+    with pytest.raises(UsageError, match="floating"):
         strategies.matrices((3, 3), dtype=torch.int32)
     with pytest.raises(UsageError, match="positive"):
         strategies.matrices((3, -1))

@@ -618,3 +618,37 @@ def test_failure_fields_are_structured_and_rendered_from_fields() -> None:
     frame = report.to_frame()
     assert frame.loc[0, "gap"] == f.gap and frame.loc[0, "tolerance"] == f.tolerance
     assert f"tolerance {f.tolerance:.3g} = {f.formula}" in str(report)
+
+
+# ------------------------------------------------------- Hypothesis' files and profiles
+
+
+def test_verify_leaves_no_hypothesis_folder_unless_given_a_database(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HYPOTHESIS_STORAGE_DIRECTORY", raising=False)
+    paramcheck.verify(Skew, constraint="skew", properties=["constraint"], max_examples=3,
+                      seed=0)
+    assert not (tmp_path / ".hypothesis").exists()
+    # the twin: a database the caller asked for is used, where they put it
+    db = DirectoryBasedExampleDatabase(str(tmp_path / ".hypothesis" / "examples"))
+    paramcheck.verify([Skew(), TutorialCayley(4)], constraint="orthogonal",
+                      properties=["round_trip"], dtypes=(torch.float64,),
+                      settings=settings(max_examples=5, database=db))
+    assert (tmp_path / ".hypothesis" / "examples").is_dir()
+
+
+def test_profiles_are_registered_under_paramcheck_names() -> None:
+    from paramcheck import _profiles
+
+    mine = settings(max_examples=3)
+    settings.register_profile("ci", mine)  # a user's own profile of that name survives
+    try:
+        assert settings.get_profile("paramcheck-ci").derandomize
+        assert settings.get_profile("paramcheck-thorough").max_examples == 1000
+        assert _profiles.settings_for("ci") is settings.get_profile("paramcheck-ci")
+        assert settings.get_profile("ci").max_examples == 3
+    finally:
+        settings._profiles.pop("ci", None)  # type: ignore[attr-defined]

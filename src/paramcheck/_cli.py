@@ -35,8 +35,6 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # as a shell reports SIGINT
 
-#: The weight shape the shipped transforms are built for when --shape is not given.
-DEFAULT_SHAPE = (4, 4)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -154,6 +152,7 @@ def _positive_int(text: str) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from paramcheck.engine._api import verify
     from paramcheck.engine._options import Options
+    from paramcheck.engine._plan import DEFAULT_SHAPE
 
     given = {name: getattr(args, name, None) for name in Options.names()}
     options = Options.build(**{k: v for k, v in given.items() if v is not None})

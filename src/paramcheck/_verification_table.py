@@ -52,23 +52,36 @@ def _reports(outcomes: list[Outcome]) -> list[Report]:
     return [o.report for o in outcomes if o.report is not None]
 
 
-def _table(outcomes: list[Outcome]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: one row per parametrization, its constraint, then one cell per
-    property: its verdict, ``FAIL`` naming the dtypes if it holds in others."""
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _table(outcomes: list[Outcome]) -> tuple[list[str], list[list[str]], list[str]]:
+    """Header, rows and footnotes: one row per parametrization, its constraint, then one
+    cell per property: its verdict, ``FAIL`` naming the dtypes if it holds in others. A
+    cell that is not a pass or a failure (``n/a``, ``untested``) carries a footnote mark;
+    the footnote says why, once for every cell with the same reason."""
     columns = _columns(outcomes)
     header = ["parametrization", "constrained to", *columns]
     rows = []
+    reasons: dict[str, int] = {}
     for o in outcomes:
         if o.report is None:
             rows.append([o.name, "—", *("n/a" for _ in columns)])
             continue
         cells = []
         for column in columns:
-            statuses = {dtype_name(r.dtype): r.status for r in o.report.results
-                        if r.column == column}
-            cells.append(_cell(statuses))
+            results = [r for r in o.report.results if r.column == column]
+            cell = _cell({dtype_name(r.dtype): r.status for r in results})
+            why = "; ".join(dict.fromkeys(r.message for r in results
+                                          if r.skipped and r.message))
+            if why and cell.startswith((Verdict.NOT_APPLICABLE.cell,
+                                        Verdict.COULD_NOT_TEST.cell)):
+                mark = reasons.setdefault(why, len(reasons) + 1)
+                cell += str(mark).translate(_SUPERSCRIPTS)
+            cells.append(cell)
         rows.append([o.name, o.report.constraint or "—", *cells])
-    return header, rows
+    footnotes = [f"{str(k).translate(_SUPERSCRIPTS)} {why}" for why, k in reasons.items()]
+    return header, rows, footnotes
 
 
 def _cell(statuses: dict[str, Verdict]) -> str:
@@ -125,23 +138,25 @@ def _notes(outcomes: list[Outcome]) -> list[str]:
 
 
 def _as_text(outcomes: list[Outcome]) -> str:
-    header, rows = _table(outcomes)
+    header, rows, footnotes = _table(outcomes)
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
              for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    parts = ["\n".join(lines), *_notes(outcomes), *_failure_blocks(outcomes), _summary(outcomes)]
+    parts = ["\n".join(lines), "\n".join(footnotes), *_notes(outcomes),
+             *_failure_blocks(outcomes), _summary(outcomes)]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
 def _as_markdown(outcomes: list[Outcome]) -> str:
-    header, rows = _table(outcomes)
+    header, rows, footnotes = _table(outcomes)
     lines = [
         "| " + " | ".join(header) + " |",
         "| " + " | ".join("---" for _ in header) + " |",
         *("| " + " | ".join([f"`{row[0]}`", *row[1:]]) + " |" for row in rows),
     ]
-    parts = ["\n".join(lines), *(f"- {n}" for n in _notes(outcomes)), _summary(outcomes) + "."]
+    parts = ["\n".join(lines), "\n".join(f"- {n}" for n in footnotes),
+             *(f"- {n}" for n in _notes(outcomes)), _summary(outcomes) + "."]
     failures = _failure_blocks(outcomes)
     if failures:
         parts.append("## Failures\n\n" + "\n\n".join(f"```\n{b}\n```" for b in failures))

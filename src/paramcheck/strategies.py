@@ -33,7 +33,6 @@ torch.Size([2, 4, 4])
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Sequence
 from typing import Literal
 
@@ -42,6 +41,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from torch import Tensor
 
+from paramcheck import _validate
 from paramcheck.errors import UsageError
 from paramcheck.transforms._spec import DOMAINS
 
@@ -70,32 +70,19 @@ Device = str | torch.device
 # ----------------------------------------------------------------------------- helpers
 
 
+# Argument validation is shared with verify and the command line: paramcheck._validate.
+
+
 def _check_dtype(dtype: torch.dtype) -> torch.dtype:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(
-            f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}"
-        )
-    return dtype
+    return _validate.dtype(dtype)
 
 
 def _check_shape(shape: Sequence[int], *, min_ndim: int = 1) -> tuple[int, ...]:
-    try:
-        if isinstance(shape, str | bytes) or any(isinstance(d, bool) for d in shape):
-            raise TypeError
-        dims = tuple(operator.index(d) for d in shape)
-    except TypeError:
-        raise UsageError(f"shape must be a tuple of ints, got {shape!r}") from None
-    if len(dims) < min_ndim or any(d <= 0 for d in dims):
-        raise UsageError(
-            f"shape must be a tuple of at least {min_ndim} positive ints, got {tuple(shape)!r}"
-        )
-    return dims
+    return _validate.shape(shape, min_ndim=min_ndim)
 
 
 def _check_bound(bound: float, name: str = "bound") -> float:
-    if not (isinstance(bound, int | float) and math.isfinite(bound) and bound > 0):
-        raise UsageError(f"{name} must be a positive finite number, got {bound!r}")
-    return float(bound)
+    return _validate.positive_number(bound, name=name)
 
 
 def _floats(low: float, high: float, dtype: torch.dtype) -> SearchStrategy[float]:
@@ -258,9 +245,7 @@ def skew(
 
 
 def _check_n(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise UsageError(f"the matrix size must be a positive int, got {n!r}")
-    return n
+    return _validate.positive_int(n, name="the matrix size")
 
 
 # ----------------------------------------------------------------------------- rotations

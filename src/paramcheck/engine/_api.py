@@ -21,7 +21,7 @@ from paramcheck.engine._options import Options
 from paramcheck.engine._plan import make_plan
 from paramcheck.engine._property import BATCH_SIZE
 from paramcheck.engine._results import Report
-from paramcheck.engine._search import search, small_work
+from paramcheck.engine._search import private_storage, search, small_work
 from paramcheck.errors import VerificationFailed
 
 __all__ = ["check", "verify"]
@@ -65,7 +65,7 @@ def verify(parametrization: object, options: Options | None = None, /,
     start = time.perf_counter()
     plan = make_plan(parametrization, Options.build(options, **changes))
     results = []
-    with small_work(math.prod(plan.shape) * BATCH_SIZE):
+    with small_work(math.prod(plan.shape) * BATCH_SIZE), private_storage(plan.settings):
         for prop in plan.properties:
             for dtype in plan.dtypes:
                 results.append(search(plan, prop, dtype))

@@ -129,23 +129,24 @@ def _settings(options: Options) -> tuple[hypothesis.settings, int | None, str]:
     else:
         name, parent = "custom", options.settings
     overrides: dict[str, Any] = {
-        # verify is a library call: no state across calls (and no .hypothesis/ folder in
-        # the caller's working directory), one bug per search.
-        "database": None,
+        # verify is a library call: one bug per search, and no state across calls unless
+        # the caller's own settings bring an example database (see private_storage).
         "report_multiple_bugs": False,
         "print_blob": True,
         # The explain phase reruns the shrunk example with parts varied to annotate
         # Hypothesis' own report, which verify does not show: skip its cost.
         "phases": tuple(p for p in parent.phases if p != hypothesis.Phase.explain),
     }
+    if options.settings is None:
+        overrides["database"] = None
     if options.max_examples is not None:
         overrides["max_examples"] = options.max_examples
     seed: int | None
     if options.seed is not None:
         overrides["derandomize"] = False
         seed = options.seed
-    elif parent.derandomize:
-        seed = None
+    elif parent.derandomize or overrides.get("database", parent.database) is not None:
+        seed = None  # derandomized; or the caller's database decides (a seed would bypass it)
     else:
         seed = secrets.randbelow(2**32)  # chosen here so the report can tell it
     return hypothesis.settings(parent, **overrides), seed, name

@@ -237,7 +237,8 @@ class Report:
         failed = len(self.failures)
         verdict = "ok" if self.ok else f"FAILED ({failed} of {len(self.results)} checks)"
         searched = (f"seed {self.seed}" if self.seed is not None
-                    else "derandomized: the same call gives the same searches")
+                    else "no seed: derandomized (the same call gives the same searches), or "
+                    "replayed from the example database of your settings")
         lines = [
             f"paramcheck.verify({self.parametrization}): {verdict} in {self.seconds:.2f} s",
             f"  inputs {self.inputs}, shape {self.shape}, device {self.device}, "

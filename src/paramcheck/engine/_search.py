@@ -15,7 +15,9 @@ call as the counterexample. How it ended decides the verdict:
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +25,7 @@ from typing import Any
 
 import hypothesis
 import torch
+from hypothesis import configuration
 from hypothesis.errors import FailedHealthCheck, FlakyFailure, InvalidArgument, Unsatisfiable
 
 from paramcheck.engine._plan import Plan
@@ -36,6 +39,28 @@ SMALL_WORK = 4096
 #: Hypothesis' refusals to draw: the tool could not test, the law was never judged.
 #: (InvalidArgument: a user strategy Hypothesis rejects when it is first drawn from.)
 COULD_NOT_DRAW = (Unsatisfiable, FailedHealthCheck, InvalidArgument)
+
+
+@contextmanager
+def private_storage(settings: hypothesis.settings) -> Iterator[None]:
+    """Keep Hypothesis' files out of the caller's working directory.
+
+    Besides its example database, Hypothesis caches the constants of the modules it
+    tests in ``.hypothesis/`` under the current directory. ``verify`` is a library call:
+    unless the caller asked for files (settings with a database, or
+    ``HYPOTHESIS_STORAGE_DIRECTORY``), Hypothesis' home is a temporary directory for the
+    call, removed afterwards, and the previous home is restored.
+    """
+    if settings.database is not None or os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield
+        return
+    before = configuration.storage_directory(intent_to_write=False).home_directory
+    with tempfile.TemporaryDirectory(prefix="paramcheck-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(before)
 
 
 @contextmanager
@@ -98,7 +123,7 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
         how = prop.replay_for(plan.subject)
         how += (f"\n# or: paramcheck.verify(..., seed={plan.seed}) replays the search"
                 if plan.seed is not None else
-                "\n# or: run verify again: the search is derandomized")
+                "\n# or: run verify again (derandomized, or replayed from your database)")
         failure = _as_failure(exc, prop)
         return Failure(
             status=Verdict.FAILED, message=str(failure), examples=seen["count"],

@@ -115,53 +115,61 @@ def _check_constraint(s: Subject, X: object) -> None:
 
 
 # ------------------------------------------------------------------ the built-in properties
+# Each definition registers itself, in the order verify runs them: adding a built-in
+# property is adding one definition here.
+
+_REGISTRY: list[Property] = []
+
+
+def _builtin(prop: Property) -> Property:
+    _REGISTRY.append(prop)
+    return prop
+
+
 # Shares: the value laws (constraint, round_trip, batch) depend on every entry of the
 # input and get the whole budget (batch half: each example is two); the others test
 # plumbing that one input exercises as well as the next (dtype, device), or cost tens of
 # forward calls per example (gradient runs gradcheck; cache, state, differential register
 # several hosts), and get a fraction.
 
-CONSTRAINT = Property(
+CONSTRAINT = _builtin(Property(
     "constraint", _check_constraint, applies=_has_constraint, group="core",
     label=_constraint_label, replay=_constraint_replay,
-    doc="forward(X) satisfies the constraint")
-ROUND_TRIP = Property(
+    doc="forward(X) satisfies the constraint"))
+ROUND_TRIP = _builtin(Property(
     "round_trip", lambda s, X: round_trip(s.target, X), applies=_inverts_exactly,
     group="core", replay=_REPLAY.format("round_trip"),
-    doc="forward(right_inverse(A)) = A on the image")
-CACHE = Property(
+    doc="forward(right_inverse(A)) = A on the image"))
+CACHE = _builtin(Property(
     "cache", lambda s, X, X2: cache(s.target, X, X2, implementation=s.implementation),
     draws=PAIR, share=0.25, group="core", hosted=True,
     replay="paramcheck.properties.cache(parametrization, X, X2)",
-    doc="cached() gives the uncached values and gradients, one forward per block")
-GRADIENT = Property(
+    doc="cached() gives the uncached values and gradients, one forward per block"))
+GRADIENT = _builtin(Property(
     "gradient", lambda s, X: gradient(s.target, X, domain=s.domain), share=0.25,
     group="core",
     replay=lambda s: f"paramcheck.properties.gradient(parametrization, X, domain={s.domain!r})",
-    doc="gradients reach the originals, are finite, and pass gradcheck in float64")
-BATCH = Property(
+    doc="gradients reach the originals, are finite, and pass gradcheck in float64"))
+BATCH = _builtin(Property(
     "batch", lambda s, X: batch(s.target, X), draws=BATCHED, applies=_batched, share=0.5,
     group="core", replay=_REPLAY.format("batch"),
-    doc="forward of a batch equals forward of each item")
-DTYPE = Property(
+    doc="forward of a batch equals forward of each item"))
+DTYPE = _builtin(Property(
     "dtype", lambda s, X: dtype(s.target, X), share=0.1, group="core",
-    replay=_REPLAY.format("dtype"), doc="outputs keep the input's dtype")
-DEVICE = Property(
+    replay=_REPLAY.format("dtype"), doc="outputs keep the input's dtype"))
+DEVICE = _builtin(Property(
     "device", lambda s, X: device(s.target, X), share=0.1, group="core",
-    replay=_REPLAY.format("device"), doc="outputs stay on the input's device")
-STATE = Property(
+    replay=_REPLAY.format("device"), doc="outputs stay on the input's device"))
+STATE = _builtin(Property(
     "state", lambda s, X, X2: state(s.target, X, X2, implementation=s.implementation),
     draws=PAIR, share=0.25, group="core", hosted=True,
     replay="paramcheck.properties.state(parametrization, X, X2)",
-    doc="a state_dict round trip and deepcopy reproduce the weight")
-DIFFERENTIAL = Property(
+    doc="a state_dict round trip and deepcopy reproduce the weight"))
+DIFFERENTIAL = _builtin(Property(
     "differential", lambda s, X: differential(s.target, X), share=0.25, group="core",
     replay=_REPLAY.format("differential"),
-    doc="paramcheck.parametrize and torch.nn.utils.parametrize agree")
+    doc="paramcheck.parametrize and torch.nn.utils.parametrize agree"))
 
-_REGISTRY: list[Property] = [
-    CONSTRAINT, ROUND_TRIP, CACHE, GRADIENT, BATCH, DTYPE, DEVICE, STATE, DIFFERENTIAL,
-]
 _BUILTIN = len(_REGISTRY)
 
 

@@ -47,7 +47,7 @@ _TYPE_HINT = (
 def as_chain(value: object, *, what: str = "parametrization") -> list[nn.Module]:
     """Validate a module or a sequence of modules and return it as a list."""
     if _is_chain(value):
-        assert isinstance(value, Sequence | nn.ModuleList)
+        assert isinstance(value, Sequence | nn.ModuleList | nn.Sequential)
         modules = list(value)
         if not modules:
             raise UsageError(f"the {what} is an empty sequence; give at least one module.")
@@ -64,8 +64,21 @@ def as_chain(value: object, *, what: str = "parametrization") -> list[nn.Module]
 
 
 def _is_chain(value: object) -> bool:
-    """A sequence of modules (list, tuple, ModuleList, transforms.Chain), not one module."""
-    return isinstance(value, Sequence | nn.ModuleList) and not isinstance(value, str | bytes)
+    """The target rule: is ``value`` a chain of parametrizations, or one parametrization?
+
+    A chain is a plain sequence of modules (list, tuple, ``transforms.Chain``), an
+    ``nn.Sequential``, or an ``nn.ModuleList``, applied in order as stacked registrations
+    would be. A module with its own ``forward`` is ONE parametrization, whatever it
+    inherits from: geotorch's manifolds (``PSD``, ``LowRank``...) subclass
+    ``nn.ModuleList`` through ``ProductManifold`` and combine their parts in ``forward``.
+    """
+    if isinstance(value, nn.Sequential):
+        return type(value).forward is nn.Sequential.forward
+    if isinstance(value, nn.ModuleList):
+        return type(value).forward is nn.ModuleList.forward
+    if isinstance(value, nn.Module):
+        return False
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
 def describe(modules: Sequence[nn.Module]) -> str:

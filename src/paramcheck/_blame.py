@@ -50,11 +50,12 @@ from torch.overrides import TorchFunctionMode, resolve_name
 from torch.utils._pytree import tree_leaves
 
 from paramcheck import _numerics as num
+from paramcheck import _target as tg
 from paramcheck import upstream
 from paramcheck.upstream import UpstreamDefect
 
 __all__ = ["Blame", "Divergence", "against_batch", "against_float64", "explain",
-           "first_divergence"]
+           "first_divergence", "float32_state", "for_law"]
 
 #: Blame records each op's outputs (cloned: a later in-place op must not change them).
 #: A recording that would hold more than this many bytes stops, and blame says it could
@@ -480,3 +481,35 @@ def explain(run: Callable[[Tensor], object], X: Tensor, *, batch: Tensor | None 
     d = blame.divergence
     defect = None if d is None else upstream.find(d.op, d.args, d.kwargs)
     return blame, defect
+
+
+def for_law(target: tg.Target, X: Tensor, law: str, *, item: int | None = None
+            ) -> tuple[str, UpstreamDefect | None]:
+    """Blame a failure of the value law ``law`` (``constraint``, ``round_trip``,
+    ``batch``) at the drawn ``X``: the sentence to add to the failure, and the known
+    torch defect behind it, if any. ``item``: for ``batch``, the item that differed.
+
+    The runs build fresh modules, as the laws do, so state left by one run never reaches
+    the other.
+    """
+    def forward(Z: Tensor) -> Tensor:
+        chain = target.fresh(Z)
+        return tg.forward(chain, tg.originals(chain, Z))
+
+    def round_trip(Z: Tensor) -> Tensor:
+        chain = target.fresh(Z)
+        A = tg.forward(chain, tg.originals(chain, Z)).detach()
+        return tg.forward(chain, tg.right_inverse(chain, A))
+
+    batched = all(s.batched for s in target.specs())
+    modules = target.fresh(X)
+    if law == "batch" and item is not None:
+        blame, defect = explain(forward, X[item], batch=X, item=item, modules=modules)
+    else:
+        run = round_trip if law == "round_trip" else forward
+        blame, defect = explain(run, X, batched=batched, modules=modules)
+    text = f"blame: {blame}"
+    if defect is not None:
+        text += (f"\nthis is a known torch defect, {defect.issue}, in torch "
+                 f"{torch.__version__} ({defect.summary}); workaround: {defect.workaround}")
+    return text, defect

@@ -26,7 +26,7 @@ import torch
 import paramcheck
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _geotorch import CASES, FINDINGS, finding_for  # noqa: E402
+from _geotorch import CASES, FINDINGS, finding_for
 
 OUT = Path(__file__).resolve().parent.parent / "reports" / "geotorch.md"
 

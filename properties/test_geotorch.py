@@ -10,12 +10,9 @@ The examples per search are few (geotorch builds a manifold per example, ~50 ms 
 from __future__ import annotations
 
 import pytest
+from _geotorch import CASES, FINDINGS, GeoCase, finding_for
 
-pytest.importorskip("geotorch")
-
-import paramcheck  # noqa: E402
-
-from _geotorch import CASES, FINDINGS, GeoCase, finding_for  # noqa: E402
+import paramcheck
 
 #: Examples per search here: enough for Hypothesis' first, simplest draws (zeros, the
 #: identity), where both findings show, and a few random ones.

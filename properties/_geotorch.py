@@ -221,7 +221,8 @@ FINDINGS: dict[str, Finding] = {
         "Grassmannian, Sphere, SL)",
         "geotorch draws the `base` of SO, Stiefel (and Grassmannian, and the Stiefel "
         "factors of SL) and Sphere at construction, in torch's default dtype. "
-        "`.double()` converts the buffer but keeps its float32 rounding, so the float64 weight is orthogonal (unit norm) "
+        "`.double()` converts the buffer but keeps its float32 rounding, so the float64 "
+        "weight is orthogonal (unit norm) "
         "only to ~1e-7, nine orders of magnitude above float64 rounding, until the "
         "weight is assigned again (`right_inverse` copies the assigned point into "
         "`base`). True: a user converting a model to float64 for accuracy does not get "

@@ -157,3 +157,132 @@ def test_domain_errors_are_clear() -> None:
         strategies.orthogonal(0)
     with pytest.raises(UsageError, match="exceeds"):
         strategies.spd(3, min_eigenvalue=5.0, max_eigenvalue=1.0)
+
+
+# ------------------------------------------------------------------- at real sizes
+
+REAL = settings(max_examples=4, deadline=None, database=None, derandomize=True)
+
+
+@pytest.mark.parametrize("name", strategies.DOMAIN_NAMES)
+def test_every_domain_draws_a_256_by_256_batch_with_hypothesis_health_checks_on(name: str
+                                                                                ) -> None:
+    # The first symptom: entry-by-entry drawing made Hypothesis refuse a 16×16
+    # batch ("the smallest natural input is very large"). Descriptions draw a handful of
+    # numbers at any size, so every health check stays on here.
+    seen: list[Tensor] = []
+
+    @settings(REAL, suppress_health_check=[])
+    @given(strategies.domain(name, (2, 256, 256), dtype=torch.float32, bound=2.0))
+    def draw(X: Tensor) -> None:
+        assert X.shape == (2, 256, 256) and X.dtype == torch.float32
+        assert bool(torch.isfinite(X).all())
+        seen.append(X)
+
+    draw()
+    assert seen
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_structured_domains_hold_their_constraint_at_1024(dtype: torch.dtype) -> None:
+    n = 1024
+    e = eps(dtype)
+
+    @REAL
+    @given(Q=strategies.orthogonal(n, dtype=dtype), K=strategies.skew(n, dtype=dtype, bound=3.0),
+           S=strategies.symmetric(n, dtype=dtype, bound=3.0),
+           P=strategies.domain("spd", (n, n), dtype=dtype, bound=3.0))
+    def structured(Q: Tensor, K: Tensor, S: Tensor, P: Tensor) -> None:
+        Q64 = Q.double()
+        # Built in float64 and cast once: each entry off by ≤ eps/2 relative, so QᵀQ is
+        # off by ≲ n·eps (n terms of size ≤ 1); 2·n·eps is a safe bound.
+        gram = (Q64.mT @ Q64 - torch.eye(n, dtype=torch.float64)).abs().max()
+        assert float(gram) <= 2 * n * e
+        assert torch.equal(K, -K.mT) and torch.equal(S, S.mT) and torch.equal(P, P.mT)
+        # ‖A‖₂ ≤ bound by construction; the cast moves it by ≤ ‖E‖₂ ≤ n·eps/2·max|A|.
+        assert float(torch.linalg.matrix_norm(K.double(), ord=2)) <= 3.0 * (1 + n * e)
+        lam = torch.linalg.eigvalsh(P.double())
+        # eigenvalues in [1/3, 3], moved by ≤ ‖E‖₂ ≤ n·eps·3 under the cast (Weyl)
+        assert float(lam.min()) >= 1 / 3 - n * e * 3 and float(lam.max()) <= 3 + n * e * 3
+
+    structured()
+
+
+def test_a_description_rebuilds_its_tensor_from_its_repr() -> None:
+    namespace = {name: getattr(strategies, name) for name in strategies.__all__}
+
+    @settings(max_examples=30, deadline=None, database=None)
+    @given(data=st.data(), name=st.sampled_from(strategies.DOMAIN_NAMES))
+    def rebuild(data: st.DataObject, name: str) -> None:
+        d = data.draw(strategies.descriptions(name, (2, 70, 70), bound=2.0))
+        again = eval(repr(d), namespace)
+        assert again == d
+        assert torch.equal(again.build(torch.float32), d.build(torch.float32))
+
+    rebuild()
+
+
+def test_a_counterexample_at_1024_reads_as_its_description() -> None:
+    d = strategies.Entrywise("square", (1024, 1024), base=strategies.Zeros(),
+                             entries=(((2, 3), 1.0),))
+    assert str(d) == "1024×1024 square: zeros, with 1.0 at [2, 3]"
+    X = d.build(torch.float32)
+    assert int((X != 0).sum()) == 1 and float(X[2, 3]) == 1.0
+    small = strategies.Entrywise("square", (4, 4), base=strategies.Explicit(
+        (0.0,) * 11 + (1.0,) + (0.0,) * 4))
+    assert str(small) == "4×4 square: zeros, with 1.0 at [2, 3]"
+    Q = strategies.Spectral("orthogonal", (1024, 1024))
+    assert str(Q) == "1024×1024 orthogonal: the identity"
+    assert torch.equal(Q.build(), torch.eye(1024, dtype=torch.float64))
+
+
+def test_large_descriptions_shrink_to_the_simplest_member() -> None:
+    big = (1024, 1024)
+    one = find(strategies.descriptions("square", big, simple=True),
+               lambda d: float(d.build()[0, 1].abs()) >= 1.0)
+    assert one == strategies.Entrywise("square", big, 1.0, strategies.Zeros(),
+                                       (((0, 1), 1.0),))
+    assert find(strategies.descriptions("orthogonal", big), lambda d: True) == \
+        strategies.Spectral("orthogonal", big)
+    zero = find(strategies.descriptions("skew", big, bound=3.0), lambda d: True).build()
+    assert not bool(zero.any())
+    # a rotation that moves at least one vector shrinks to the smallest block that does
+    rot = find(strategies.descriptions("special_orthogonal", big),
+               lambda d: not torch.equal(d.build(), torch.eye(1024, dtype=torch.float64)))
+    assert isinstance(rot, strategies.Spectral) and rot.basis.block == 2
+
+
+def test_strategies_have_readable_reprs() -> None:
+    assert repr(strategies.domain("skew", (1024, 1024), dtype=torch.float32, bound=3.0)) == \
+        "domain(name='skew', shape=(1024, 1024), dtype=torch.float32, bound=3.0)"
+    assert repr(strategies.descriptions("square", (256, 256))) == \
+        "descriptions(name='square', shape=(256, 256), dtype=torch.float64, bound=1.0)"
+    assert repr(strategies.Build(torch.float32)) == "Build(dtype=torch.float32)"
+
+
+def test_a_falsifying_tensor_is_printed_as_the_call_that_rebuilds_it() -> None:
+    @settings(max_examples=50, deadline=None, database=None, derandomize=True)
+    @given(strategies.domain("square", (512, 512), simple=True))
+    def never_nonzero(X: Tensor) -> None:
+        assert not bool(X.any())
+
+    with pytest.raises(AssertionError) as info:
+        never_nonzero()
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "Build(dtype=torch.float64)(Entrywise(" in notes
+    assert "tensor(" not in notes
+
+
+@pytest.mark.parametrize("call", [
+    lambda: strategies.descriptions("banana", (3, 3)),
+    lambda: strategies.descriptions("skew", (3, 4)),
+    lambda: strategies.descriptions("spd", (3, 3), bound=0.5),
+    lambda: strategies.descriptions("matrix", (0, 3)),
+    lambda: strategies.descriptions("matrix", "3x3"),
+    lambda: strategies.descriptions("matrix", (3, 3), bound=float("nan")),
+    lambda: strategies.domain("orthogonal", (3,)),
+    lambda: strategies.symmetric(True),  # type: ignore[arg-type]
+])
+def test_invalid_description_arguments_raise_usage_error(call: object) -> None:
+    with pytest.raises(UsageError):
+        call()  # type: ignore[operator]

@@ -15,6 +15,10 @@ from torch.autograd.gradcheck import GradcheckError
 
 from paramcheck import _target as tg
 
+#: Inputs up to this many entries (16×16) are checked by torch.autograd.gradcheck; larger
+#: ones by paramcheck._directional (see check_at).
+GRADCHECK_LIMIT = 256
+
 # torch.autograd.gradcheck's defaults, restated to explain a failure.
 EPS = 1e-6
 ATOL = 1e-5
@@ -56,12 +60,22 @@ def check(chain: Sequence[nn.Module], inputs: tuple[Tensor, ...],
 
 def check_at(target: tg.Target, X64: Tensor,
                   project: Callable[[Tensor], Tensor] | None) -> str | None:
-    """gradcheck of a float64 copy of the chain at ``X64``, its modules in eval mode.
+    """gradcheck of a float64 copy of the chain at ``X64``, its modules in eval mode
+    (directional finite differences above ``GRADCHECK_LIMIT`` entries).
 
     gradcheck needs a function: the same input must give the same output every call.
     In eval mode, parametrizations with training-mode state (spectral norm's power
     iteration) stop updating it.
     """
+    if X64.numel() > GRADCHECK_LIMIT:
+        # gradcheck builds the whole Jacobian, two forward calls per input entry (131072
+        # at 256×256): beyond GRADCHECK_LIMIT, finite differences along a few random
+        # directions, a few dozen forward calls at any size.
+        from paramcheck import _directional
+
+        spec = target.spec_for_inputs()
+        along = _directional.tangent(spec.inputs) if spec is not None else None
+        return _directional.check_at(target, X64, project, along or project)
     chain = target.fresh(X64)
     for m in chain:
         m.eval()

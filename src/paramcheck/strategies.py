@@ -1,40 +1,49 @@
-"""Hypothesis strategies for the tensors a parametrization sees.
+"""Hypothesis strategies for the tensors a parametrization sees, at any size.
 
-Plain matrices are lists of independently drawn, bounded floats (no fill value repeated
-across entries), reshaped: they shrink entry by entry toward zero. Structured matrices
-are built from factors, so their conditioning is known by construction and they shrink
-toward the simplest member of their set:
+Hypothesis draws a small *description* of the tensor (see :mod:`paramcheck._descriptions`)
+and torch builds the tensor from it, so a 1024×1024 weight costs a few draws, not a
+million, and a counterexample reads as the description that rebuilds it ("1024×1024
+square: zeros, with 1.0 at [2, 3]"), not as a million numbers. Tensors of at most
+``EXPLICIT_LIMIT`` entries are still drawn entry by entry, each entry shrinking toward 0
+on its own: at 4×4 that is the most thorough search there is.
 
-- ``matrices``: entries in [-bound, bound]; shrink to zeros.
+- ``matrices``: entries in [-bound, bound]; shrink to zeros. Above ``EXPLICIT_LIMIT``
+  entries: a base (zeros, a multiple of the identity, uniform entries from a seed, a
+  low-rank product, a sparse pattern) with up to ``MAX_ENTRIES`` entries set on top.
 - ``nonzero``: entries in ±[bound/10, bound]; shrink to bound/10 everywhere.
 - ``sign_diagonal``: like ``matrices``, the diagonal exactly ±1.
-- ``symmetric``, ``skew``: (M ± Mᵀ)/2 with entries of M in [-bound/n, bound/n], so the
-  spectral norm is at most ``bound``; shrink to zeros.
-- ``special_orthogonal``: a product of Givens rotations with angles in [-π, π]; shrinks
-  to the identity. ``orthogonal``: the same times a drawn reflection; tall or wide ones
-  are the first columns or rows of a square one.
-- ``spd``, ``psd``: Q·diag(λ)·Qᵀ, Q a rotation, λ drawn in a range that bounds the
-  condition number; shrink to the identity (spd) or zeros (psd).
-- ``with_singular_values``: U·diag(σ)·Vᵀ, U and V rotations, σ in a range.
+- ``symmetric``, ``skew``: ``Q·D·Qᵀ`` from a rotation Q and a spectrum (largest value at
+  most ``bound``, so the spectral norm is at most ``bound``; condition numbers up to
+  ``MAX_CONDITION``, repeated and exactly zero values); shrink to zeros.
+- ``special_orthogonal``: a Haar rotation of a leading block, the identity on the rest;
+  shrinks to the identity. ``orthogonal``: the same, optionally with a reflection; tall or
+  wide ones are the first columns or rows of a square one.
+- ``spd``, ``psd``: ``Q·diag(λ)·Qᵀ``, λ in a range that bounds the condition number;
+  shrink to a multiple of the identity (spd) or zeros (psd).
+- ``with_singular_values``: ``U·diag(σ)·Vᵀ``, U and V rotations, σ in a range.
 
-The factors are computed in float64 and the result cast once to the requested dtype, so
-a float32 orthogonal matrix is as orthogonal as float32 allows. Every strategy takes
-``dtype`` and ``device``; the structured ones a ``batch`` shape (leading dimensions,
-drawn independently), the plain ones a full ``shape``. :func:`domain` maps the domain
-names of a transform's ``Spec`` to these.
+Every tensor is built in float64 and cast once to the requested dtype, so a float32
+orthogonal matrix is as orthogonal as float32 allows. Every strategy takes ``dtype`` and
+``device``; the structured ones a ``batch`` shape (leading dimensions), the plain ones a
+full ``shape``. :func:`domain` maps the domain names of a transform's ``Spec`` to these;
+:func:`descriptions` draws the descriptions themselves (what :func:`paramcheck.verify`
+searches over, and prints).
 
 >>> from paramcheck import strategies
 >>> strategies.orthogonal(3).example().shape
 torch.Size([3, 3])
 >>> strategies.domain("spd", (2, 4, 4), bound=10.0).example().shape
 torch.Size([2, 4, 4])
+>>> strategies.domain("skew", (1024, 1024), dtype=torch.float32, bound=3.0)
+domain('skew', (1024, 1024), dtype=torch.float32, bound=3.0)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 from hypothesis import strategies as st
@@ -42,12 +51,41 @@ from hypothesis.strategies import SearchStrategy
 from torch import Tensor
 
 from paramcheck import _validate
+from paramcheck._descriptions import (
+    Description,
+    Entrywise,
+    Explicit,
+    Identity,
+    LowRank,
+    Rotation,
+    Sparse,
+    Spectral,
+    Spectrum,
+    Uniform,
+    Zeros,
+)
 from paramcheck.errors import UsageError
 from paramcheck.transforms._spec import DOMAINS
 
 __all__ = [
     "DOMAIN_NAMES",
+    "EXPLICIT_LIMIT",
+    "MAX_CONDITION",
+    "MAX_ENTRIES",
+    "Build",
+    "Description",
+    "Entrywise",
+    "Explicit",
+    "Identity",
+    "LowRank",
+    "Rotation",
+    "Sparse",
+    "Spectral",
+    "Spectrum",
+    "Uniform",
+    "Zeros",
     "batched",
+    "descriptions",
     "domain",
     "matrices",
     "nonzero",
@@ -64,7 +102,42 @@ __all__ = [
 #: Names understood by :func:`domain`: the transforms' Spec domains and two more.
 DOMAIN_NAMES: tuple[str, ...] = (*DOMAINS, "special_orthogonal", "psd")
 
+#: Tensors with at most this many entries are drawn entry by entry (8×8); larger ones
+#: from a base and a few entries. Hypothesis' own limit on the size of one example is a
+#: few thousand choices, and its shrinker works entry by entry: 64 keeps both cheap.
+EXPLICIT_LIMIT = 64
+
+#: The most entries set on top of a base (a larger tensor's special entries).
+MAX_ENTRIES = 8
+
+#: The largest condition number (top/bottom of the spectrum) drawn for symmetric, skew
+#: and psd matrices: values down to top·1e-6, "tiny" next to the top in float32
+#: (eps 1.2e-7 · n ≥ 1e-6 from n = 8 on) while still distinct from exact zeros, which the
+#: spectrum draws separately.
+MAX_CONDITION = 1e6
+
 Device = str | torch.device
+
+_SEEDS = st.integers(0, 2**32 - 1)
+
+
+@dataclass(frozen=True)
+class Build:
+    """Builds a drawn description: ``Build(dtype)(description)`` is the tensor.
+
+    The function :func:`domain` maps over descriptions, so Hypothesis prints a falsifying
+    tensor as this call on its description, which rebuilds it.
+    """
+
+    dtype: torch.dtype = torch.float64
+    device: str = "cpu"
+
+    def __call__(self, description: Description) -> Tensor:
+        return description.build(self.dtype, self.device)
+
+    def __repr__(self) -> str:
+        device = "" if self.device == "cpu" else f", device={self.device!r}"
+        return f"Build(dtype={self.dtype}{device})"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -100,10 +173,11 @@ def _floats(low: float, high: float, dtype: torch.dtype) -> SearchStrategy[float
                      allow_subnormal=False, width=width)
 
 
-def _tensor(values: Sequence[float], shape: tuple[int, ...], dtype: torch.dtype,
-            device: Device) -> Tensor:
-    return torch.tensor(list(values), dtype=torch.float64).reshape(shape).to(
-        device=device, dtype=dtype)
+def _named(name: str, fn: Callable[..., Any]) -> Callable[..., SearchStrategy[Any]]:
+    """``st.composite(fn)`` under the public ``name``, so the strategy's repr is the call
+    that made it (``domain('skew', (1024, 1024), ...)``), as in hypothesis.extra.numpy."""
+    fn.__name__ = fn.__qualname__ = name
+    return st.composite(fn)
 
 
 def batched(single: SearchStrategy[Tensor], batch: Sequence[int]) -> SearchStrategy[Tensor]:
@@ -120,6 +194,217 @@ def batched(single: SearchStrategy[Tensor], batch: Sequence[int]) -> SearchStrat
     return st.lists(single, min_size=count, max_size=count).map(stack)
 
 
+# ------------------------------------------------------------------ entrywise domains
+
+
+def _index(shape: tuple[int, ...]) -> SearchStrategy[tuple[int, ...]]:
+    return st.tuples(*(st.integers(0, d - 1) for d in shape))
+
+
+def _draw_entrywise(draw: Any, name: str, shape: tuple[int, ...], bound: float,
+                    dtype: torch.dtype, simple: bool) -> Entrywise:
+    # Values are drawn before the nonzero push: within bound - bound/10 for 'nonzero'.
+    top = bound - bound / 10 if name == "nonzero" else bound
+    value = _floats(-top, top, dtype if name != "nonzero" else torch.float64)
+    numel = math.prod(shape)
+    signs = draw(st.none() | _SEEDS) if name == "sign_diagonal" else None
+    if numel <= EXPLICIT_LIMIT:
+        values = draw(st.lists(value, min_size=numel, max_size=numel))
+        return Entrywise(name, shape, bound, Explicit(tuple(values)), signs=signs)
+    kinds = ["zeros"]
+    if len(shape) >= 2:
+        kinds.append("identity")
+    if not simple:
+        kinds += ["uniform", "low_rank", "sparse"]
+    kind = draw(st.sampled_from(kinds))
+    scale = _floats(0.0, top, dtype)
+    base: Zeros | Identity | Uniform | LowRank | Sparse
+    if kind == "zeros":
+        base = Zeros()
+    elif kind == "identity":
+        base = Identity(draw(value))
+    elif kind == "uniform":
+        base = Uniform(draw(_SEEDS), draw(scale))
+    elif kind == "low_rank":
+        rank = draw(st.integers(1, min(shape[-2:]))) if len(shape) >= 2 else 1
+        base = LowRank(draw(_SEEDS), rank, draw(scale))
+    else:
+        base = Sparse(draw(_SEEDS), draw(st.floats(0.0, 1.0)), draw(scale))
+    entries = draw(st.lists(st.tuples(_index(shape), value), max_size=MAX_ENTRIES,
+                            unique_by=lambda e: e[0]))
+    return Entrywise(name, shape, bound, base, tuple(entries), signs=signs)
+
+
+# ------------------------------------------------------------------- spectral domains
+
+
+@dataclass(frozen=True)
+class _SpectrumRange:
+    """What a spectral domain allows: the range of the top value, the largest condition
+    number for a given top, whether exact zeros and negated values may be drawn."""
+
+    low: float
+    high: float
+    condition: Callable[[float], float]
+    zeros: bool = False
+    negative: bool = False
+
+
+def _draw_rotation(draw: Any, n: int) -> Rotation:
+    block = draw(st.integers(0, n))
+    return Rotation(draw(_SEEDS), block) if block >= 2 else Rotation()
+
+
+def _draw_spectral(draw: Any, name: str, shape: tuple[int, ...],
+                   allowed: _SpectrumRange | None) -> Spectral:
+    rows, cols = shape[-2:]
+    if allowed is None:  # orthogonal, special_orthogonal
+        basis = _draw_rotation(draw, max(rows, cols))
+        reflect = draw(st.booleans()) if name == "orthogonal" else False
+        return Spectral(name, shape, basis, reflect=reflect)
+    basis = _draw_rotation(draw, rows)
+    count = {"skew": rows // 2, "singular": min(rows, cols)}.get(name, rows)
+    top = draw(_floats(allowed.low, allowed.high, torch.float64))
+    spread = draw(st.sampled_from(["flat", "geometric", "random"]))
+    condition, seed = 1.0, 0
+    if spread != "flat":
+        condition = draw(_floats(1.0, max(1.0, allowed.condition(top)), torch.float64))
+        if spread == "random":
+            seed = draw(_SEEDS)
+    zeros = draw(st.integers(0, count)) if allowed.zeros and count else 0
+    negative = draw(st.integers(0, count)) if allowed.negative and count else 0
+    spectrum = Spectrum(top, condition, spread, seed, zeros, negative)
+    right = _draw_rotation(draw, cols) if name == "singular" else Rotation()
+    return Spectral(name, shape, basis, spectrum, right=right)
+
+
+def _spectrum_range(name: str, bound: float) -> _SpectrumRange | None:
+    """The spectrum a domain of ``Spec.bound`` ``bound`` draws (see :func:`domain`)."""
+    if name in ("orthogonal", "special_orthogonal"):
+        return None
+    if name == "spd":  # eigenvalues in [1/bound, bound]
+        return _SpectrumRange(1 / bound, bound, lambda top: top * bound)
+    return _SpectrumRange(0.0, bound, lambda top: MAX_CONDITION,
+                          zeros=True, negative=name == "symmetric")
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def _draw_description(draw: Any, name: str, shape: tuple[int, ...], bound: float,
+                      dtype: torch.dtype, simple: bool,
+                      spectrum: _SpectrumRange | None = None) -> Description:
+    if name in ("matrix", "square", "nonzero", "sign_diagonal"):
+        return _draw_entrywise(draw, name, shape, bound, dtype, simple)
+    allowed = spectrum if spectrum is not None else _spectrum_range(name, bound)
+    return _draw_spectral(draw, name, shape, allowed)
+
+
+def _descriptions_impl(draw: Any, name: str, shape: tuple[int, ...], *,
+                       dtype: torch.dtype = torch.float64, bound: float = 1.0,
+                       simple: bool = False) -> Description:
+    return _draw_description(draw, name, shape, bound, dtype, simple)
+
+
+def _domain_impl(draw: Any, name: str, shape: tuple[int, ...], *,
+                 dtype: torch.dtype = torch.float64, device: Device = "cpu",
+                 bound: float = 1.0, simple: bool = False) -> Tensor:
+    # Drawn through .map so Hypothesis prints the tensor as Build(...)(description).
+    described = _descriptions_lazy(name, shape, dtype=dtype, bound=bound, simple=simple)
+    tensor: Tensor = draw(described.map(Build(dtype, str(device))))
+    return tensor
+
+
+def _structured_impl(draw: Any, name: str, shape: tuple[int, ...], *,
+                     spectrum: _SpectrumRange | None, dtype: torch.dtype,
+                     device: Device) -> Tensor:
+    def described(d: Any) -> Description:
+        return _draw_description(d, name, shape, 1.0, dtype, False, spectrum)
+
+    tensor: Tensor = draw(st.composite(described)().map(Build(dtype, str(device))))
+    return tensor
+
+
+_descriptions_lazy = _named("descriptions", _descriptions_impl)
+_domain_lazy = _named("domain", _domain_impl)
+
+
+def _validated(name: str, shape: Sequence[int], dtype: torch.dtype, bound: float
+               ) -> tuple[tuple[int, ...], float]:
+    """Check a domain name against a shape, dtype and bound; the shape and bound as used."""
+    if name not in DOMAIN_NAMES:
+        raise UsageError(
+            f"unknown input domain {name!r}; known domains: {', '.join(DOMAIN_NAMES)}"
+        )
+    _check_dtype(dtype)
+    bound = _check_bound(bound)
+    if name in ("matrix", "nonzero"):
+        return _check_shape(shape, min_ndim=0), bound
+    dims = _check_shape(shape, min_ndim=2)
+    rows, cols = dims[-2:]
+    if name not in ("sign_diagonal", "orthogonal") and rows != cols:
+        raise UsageError(
+            f"the {name!r} domain needs square matrices, got shape {dims}; "
+            f"pass a shape like (..., {rows}, {rows})"
+        )
+    if name == "spd" and bound < 1:
+        raise UsageError(f"the 'spd' domain needs bound >= 1 (eigenvalues in [1/bound, "
+                         f"bound]), got {bound}")
+    return dims, bound
+
+
+def descriptions(
+    name: str,
+    shape: Sequence[int],
+    *,
+    dtype: torch.dtype = torch.float64,
+    bound: float = 1.0,
+    simple: bool = False,
+) -> SearchStrategy[Description]:
+    """Descriptions of tensors in the named domain (see :func:`domain`); build one with
+    ``description.build(dtype, device)``.
+
+    ``simple=True`` keeps to the simplest descriptions of large entrywise tensors: zeros
+    or a multiple of the identity with a few entries set, which is what a counterexample
+    found among dense ones is searched again with, to print the simplest one that fails.
+    ``dtype`` only makes drawn entries exact in it (float32 numbers for float32).
+    """
+    dims, bound = _validated(name, shape, dtype, bound)
+    strategy: SearchStrategy[Description] = _descriptions_lazy(
+        name, dims, dtype=dtype, bound=bound, simple=simple)
+    return strategy
+
+
+def domain(
+    name: str,
+    shape: Sequence[int],
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: Device = "cpu",
+    bound: float = 1.0,
+    simple: bool = False,
+) -> SearchStrategy[Tensor]:
+    """The strategy for a named input domain (``Spec.inputs``) and a tensor shape.
+
+    Leading dimensions of ``shape`` are a batch. ``bound`` means what
+    :class:`paramcheck.transforms._spec.Spec` says it means:
+
+    - ``matrix``, ``square``: entries in [-bound, bound];
+    - ``nonzero``: entries with bound/10 ≤ |x| ≤ bound;
+    - ``sign_diagonal``: entries in [-bound, bound], the diagonal exactly ±1;
+    - ``symmetric``, ``skew``: spectral norm at most ``bound``;
+    - ``spd``: eigenvalues in [1/bound, bound] (``bound ≥ 1``); ``psd``: in [0, bound];
+    - ``orthogonal``, ``special_orthogonal``: ``bound`` is not used.
+
+    Any size: the tensor is built by torch from a drawn description (:func:`descriptions`).
+    """
+    dims, bound = _validated(name, shape, dtype, bound)
+    strategy: SearchStrategy[Tensor] = _domain_lazy(
+        name, dims, dtype=dtype, device=device, bound=bound, **(
+            {"simple": True} if simple else {}))
+    return strategy
+
+
 # ----------------------------------------------------------------------------- general
 
 
@@ -130,17 +415,12 @@ def matrices(
     device: Device = "cpu",
     bound: float = 1.0,
 ) -> SearchStrategy[Tensor]:
-    """Tensors of ``shape`` with every entry drawn independently from [-bound, bound].
+    """Tensors of ``shape`` with every entry in [-bound, bound].
 
-    Any number of dimensions; the last two are the matrix, the rest a batch.
+    Any number of dimensions; the last two are the matrix, the rest a batch. Up to
+    ``EXPLICIT_LIMIT`` entries each is drawn on its own; above, see :func:`domain`.
     """
-    dims = _check_shape(shape)
-    _check_dtype(dtype)
-    bound = _check_bound(bound)
-    count = math.prod(dims)
-    return st.lists(_floats(-bound, bound, dtype), min_size=count, max_size=count).map(
-        lambda xs: _tensor(xs, dims, dtype, device)
-    )
+    return domain("matrix", shape, dtype=dtype, device=device, bound=bound)
 
 
 def nonzero(
@@ -152,24 +432,11 @@ def nonzero(
 ) -> SearchStrategy[Tensor]:
     """Tensors whose every entry has bound/10 ≤ |x| ≤ bound: no zero row, column or slice.
 
-    For maps that divide by a norm. Each entry is one float y in [-0.9·bound, 0.9·bound]
-    pushed away from zero, x = y ± bound/10 (the sign of y, + at 0): one draw per entry,
-    shrinking toward every entry +bound/10.
+    For maps that divide by a norm. Each entry is a value y in [-0.9·bound, 0.9·bound]
+    pushed away from zero, x = y ± bound/10 (the sign of y, + at 0): shrinks toward every
+    entry +bound/10.
     """
-    dims = _check_shape(shape, min_ndim=0)
-    _check_dtype(dtype)
-    bound = _check_bound(bound)
-    count = math.prod(dims)
-    gap = bound / 10
-
-    def push(ys: list[float]) -> Tensor:
-        X = torch.tensor(ys, dtype=torch.float64)
-        X = torch.where(X < 0, X - gap, X + gap).clamp(-bound, bound)
-        return X.reshape(dims).to(device=device, dtype=dtype)
-
-    inner = bound - gap
-    return st.lists(_floats(-inner, inner, torch.float64), min_size=count,
-                    max_size=count).map(push)
+    return domain("nonzero", shape, dtype=dtype, device=device, bound=bound)
 
 
 def sign_diagonal(
@@ -184,32 +451,12 @@ def sign_diagonal(
     torch's Householder orthogonal map reads column signs from the diagonal with
     ``.int()``. Shrinks toward zeros off the diagonal and +1 on it.
     """
-    dims = _check_shape(shape, min_ndim=2)
-    _check_dtype(dtype)
-    bound = _check_bound(bound)
-    k = min(dims[-2:])
-    batch = math.prod(dims[:-2])
-
-    def build(parts: tuple[Tensor, list[bool]]) -> Tensor:
-        X, flips = parts
-        signs = 1.0 - 2.0 * torch.tensor(flips, dtype=dtype).reshape(batch, k)
-        flat = X.reshape(batch, *dims[-2:]).clone()
-        flat.diagonal(dim1=-2, dim2=-1).copy_(signs)
-        return flat.reshape(dims)
-
-    body = matrices(dims, dtype=dtype, bound=bound)
-    flips = st.lists(st.booleans(), min_size=batch * k, max_size=batch * k)
-    return st.tuples(body, flips).map(build).map(lambda t: t.to(device=device))
+    return domain("sign_diagonal", shape, dtype=dtype, device=device, bound=bound)
 
 
-def _square_entries(n: int, bound: float) -> SearchStrategy[Tensor]:
-    """An n×n float64 matrix with entries in [-bound/n, bound/n], so ‖M‖₂ ≤ bound.
-
-    (‖M‖₂ ≤ ‖M‖_F ≤ n·max|m_ij|.)
-    """
-    entry = bound / n
-    return st.lists(_floats(-entry, entry, torch.float64), min_size=n * n,
-                    max_size=n * n).map(lambda xs: _tensor(xs, (n, n), torch.float64, "cpu"))
+def _square(n: int, batch: Sequence[int]) -> tuple[int, ...]:
+    size = _check_n(n)
+    return _check_shape((*batch, size, size), min_ndim=2)
 
 
 def symmetric(
@@ -220,12 +467,8 @@ def symmetric(
     device: Device = "cpu",
     bound: float = 1.0,
 ) -> SearchStrategy[Tensor]:
-    """Symmetric n×n matrices ``(M + Mᵀ)/2`` with spectral norm at most ``bound``."""
-    _check_dtype(dtype)
-    bound = _check_bound(bound)
-    single = _square_entries(_check_n(n), bound).map(
-        lambda M: ((M + M.mT) / 2).to(device=device, dtype=dtype))
-    return batched(single, batch)
+    """Symmetric n×n matrices ``Q·diag(λ)·Qᵀ`` with spectral norm at most ``bound``."""
+    return domain("symmetric", _square(n, batch), dtype=dtype, device=device, bound=bound)
 
 
 def skew(
@@ -236,12 +479,8 @@ def skew(
     device: Device = "cpu",
     bound: float = 1.0,
 ) -> SearchStrategy[Tensor]:
-    """Skew-symmetric n×n matrices ``(M - Mᵀ)/2`` with spectral norm at most ``bound``."""
-    _check_dtype(dtype)
-    bound = _check_bound(bound)
-    single = _square_entries(_check_n(n), bound).map(
-        lambda M: ((M - M.mT) / 2).to(device=device, dtype=dtype))
-    return batched(single, batch)
+    """Skew-symmetric n×n matrices with spectral norm at most ``bound``."""
+    return domain("skew", _square(n, batch), dtype=dtype, device=device, bound=bound)
 
 
 def _check_n(n: int) -> int:
@@ -249,43 +488,6 @@ def _check_n(n: int) -> int:
 
 
 # ----------------------------------------------------------------------------- rotations
-
-
-def _givens_product(n: int, angles: Sequence[float]) -> Tensor:
-    """∏ G(i, j, θ_ij) over the pairs i < j in a fixed order: every rotation of Rⁿ.
-
-    float64; the identity when every angle is 0.
-    """
-    Q = torch.eye(n, dtype=torch.float64)
-    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    for (i, j), theta in zip(pairs, angles, strict=True):
-        if theta == 0.0:
-            continue
-        c, s = math.cos(theta), math.sin(theta)
-        qi, qj = Q[i].clone(), Q[j].clone()
-        Q[i] = c * qi - s * qj
-        Q[j] = s * qi + c * qj
-    return Q
-
-
-def _rotations(n: int) -> SearchStrategy[Tensor]:
-    """Float64 n×n rotations (det +1); shrink toward the identity."""
-    k = n * (n - 1) // 2
-    angle = st.floats(-math.pi, math.pi, allow_nan=False, allow_infinity=False)
-    return st.lists(angle, min_size=k, max_size=k).map(lambda a: _givens_product(n, a))
-
-
-def _orthogonal64(rows: int, cols: int, *, reflect: bool) -> SearchStrategy[Tensor]:
-    """Float64 rows×cols matrices with orthonormal columns (tall) or rows (wide)."""
-    n = max(rows, cols)
-    square = _rotations(n)
-    if reflect:
-        # A drawn reflection (negate the first row): det -1. Shrinks toward no reflection.
-        square = st.tuples(square, st.booleans()).map(
-            lambda qb: torch.cat([-qb[0][:1], qb[0][1:]]) if qb[1] else qb[0])
-    if rows >= cols:
-        return square.map(lambda Q: Q[:, :cols].contiguous())
-    return square.map(lambda Q: Q[:rows, :].contiguous())
 
 
 def orthogonal(
@@ -299,13 +501,12 @@ def orthogonal(
     """Orthogonal matrices (either determinant); semi-orthogonal when not square.
 
     Tall (rows > cols): orthonormal columns, ``QᵀQ = I``. Wide: orthonormal rows,
-    ``QQᵀ = I``. Built from Givens rotations with drawn angles and a drawn reflection.
+    ``QQᵀ = I``. A Haar rotation of a drawn leading block, and a drawn reflection.
     """
-    _check_dtype(dtype)
     r = _check_n(rows)
     c = r if cols is None else _check_n(cols)
-    single = _orthogonal64(r, c, reflect=True).map(lambda Q: Q.to(device=device, dtype=dtype))
-    return batched(single, batch)
+    return domain("orthogonal", _check_shape((*batch, r, c), min_ndim=2), dtype=dtype,
+                  device=device)
 
 
 def special_orthogonal(
@@ -316,19 +517,18 @@ def special_orthogonal(
     device: Device = "cpu",
 ) -> SearchStrategy[Tensor]:
     """Rotations: orthogonal n×n matrices with determinant +1."""
-    _check_dtype(dtype)
-    single = _rotations(_check_n(n)).map(lambda Q: Q.to(device=device, dtype=dtype))
-    return batched(single, batch)
+    return domain("special_orthogonal", _square(n, batch), dtype=dtype, device=device)
 
 
 # ----------------------------------------------------------------------------- spectra
 
 
-def _spectral(Q: Tensor, values: Sequence[float]) -> Tensor:
-    """Q·diag(values)·Qᵀ, symmetrized in float64 so the cast keeps it exactly symmetric."""
-    lam = torch.tensor(list(values), dtype=torch.float64)
-    A = (Q * lam) @ Q.mT
-    return (A + A.mT) / 2
+def _spectral_strategy(name: str, shape: tuple[int, ...], spectrum: _SpectrumRange,
+                       dtype: torch.dtype, device: Device) -> SearchStrategy[Tensor]:
+    _check_dtype(dtype)
+    strategy: SearchStrategy[Tensor] = st.composite(_structured_impl)(
+        name, shape, spectrum=spectrum, dtype=dtype, device=device)
+    return strategy
 
 
 def spd(
@@ -344,16 +544,12 @@ def spd(
 
     The condition number is at most ``max_eigenvalue / min_eigenvalue``.
     """
-    _check_dtype(dtype)
     lo = _check_bound(min_eigenvalue, "min_eigenvalue")
     hi = _check_bound(max_eigenvalue, "max_eigenvalue")
     if lo > hi:
         raise UsageError(f"min_eigenvalue {lo} exceeds max_eigenvalue {hi}")
-    size = _check_n(n)
-    lam = st.lists(st.floats(lo, hi), min_size=size, max_size=size)
-    single = st.tuples(_rotations(size), lam).map(
-        lambda ql: _spectral(*ql).to(device=device, dtype=dtype))
-    return batched(single, batch)
+    return _spectral_strategy("spd", _square(n, batch),
+                              _SpectrumRange(lo, hi, lambda top: top / lo), dtype, device)
 
 
 def psd(
@@ -366,15 +562,12 @@ def psd(
 ) -> SearchStrategy[Tensor]:
     """Symmetric positive semidefinite matrices, eigenvalues in [0, max_eigenvalue].
 
-    Singular ones included: an eigenvalue drawn as 0 is exactly 0 in the spectrum.
+    Singular ones included: the spectrum draws exact zeros.
     """
-    _check_dtype(dtype)
     hi = _check_bound(max_eigenvalue, "max_eigenvalue")
-    size = _check_n(n)
-    lam = st.lists(st.floats(0.0, hi), min_size=size, max_size=size)
-    single = st.tuples(_rotations(size), lam).map(
-        lambda ql: _spectral(*ql).to(device=device, dtype=dtype))
-    return batched(single, batch)
+    return _spectral_strategy("psd", _square(n, batch),
+                              _SpectrumRange(0.0, hi, lambda top: MAX_CONDITION, zeros=True),
+                              dtype, device)
 
 
 def with_singular_values(
@@ -391,85 +584,11 @@ def with_singular_values(
 
     U and V are rotations; ``min(rows, cols)`` singular values are drawn.
     """
-    _check_dtype(dtype)
     r = _check_n(rows)
     c = r if cols is None else _check_n(cols)
     lo = _check_bound(min_singular_value, "min_singular_value")
     hi = _check_bound(max_singular_value, "max_singular_value")
     if lo > hi:
         raise UsageError(f"min_singular_value {lo} exceeds max_singular_value {hi}")
-    k = min(r, c)
-
-    def build(parts: tuple[Tensor, Tensor, list[float]]) -> Tensor:
-        U, V, sigma = parts
-        S = torch.zeros(r, c, dtype=torch.float64)
-        S[range(k), range(k)] = torch.tensor(sigma, dtype=torch.float64)
-        return (U @ S @ V.mT).to(device=device, dtype=dtype)
-
-    sig = st.lists(st.floats(lo, hi), min_size=k, max_size=k)
-    single = st.tuples(_rotations(r), _rotations(c), sig).map(build)
-    return batched(single, batch)
-
-
-# ----------------------------------------------------------------------------- domains
-
-
-def domain(
-    name: str,
-    shape: Sequence[int],
-    *,
-    dtype: torch.dtype = torch.float64,
-    device: Device = "cpu",
-    bound: float = 1.0,
-) -> SearchStrategy[Tensor]:
-    """The strategy for a named input domain (``Spec.inputs``) and a tensor shape.
-
-    Leading dimensions of ``shape`` are a batch. ``bound`` means what
-    :class:`paramcheck.transforms._spec.Spec` says it means:
-
-    - ``matrix``, ``square``: entries in [-bound, bound];
-    - ``nonzero``: entries with bound/10 ≤ |x| ≤ bound;
-    - ``sign_diagonal``: entries in [-bound, bound], the diagonal exactly ±1;
-    - ``symmetric``, ``skew``: spectral norm at most ``bound``;
-    - ``spd``: eigenvalues in [1/bound, bound] (``bound ≥ 1``); ``psd``: in [0, bound];
-    - ``orthogonal``, ``special_orthogonal``: ``bound`` is not used.
-    """
-    if name not in DOMAIN_NAMES:
-        raise UsageError(
-            f"unknown input domain {name!r}; known domains: {', '.join(DOMAIN_NAMES)}"
-        )
-    _check_dtype(dtype)
-    bound = _check_bound(bound)
-    if name in ("matrix", "nonzero"):
-        dims = _check_shape(shape, min_ndim=0)
-        if name == "nonzero":
-            return nonzero(dims, dtype=dtype, device=device, bound=bound)
-        return matrices(dims, dtype=dtype, device=device, bound=bound)
-    dims = _check_shape(shape, min_ndim=2)
-    batch, (rows, cols) = dims[:-2], dims[-2:]
-    if name == "sign_diagonal":
-        return sign_diagonal(dims, dtype=dtype, device=device, bound=bound)
-    if name == "orthogonal":
-        return orthogonal(rows, cols, batch=batch, dtype=dtype, device=device)
-    if rows != cols:
-        raise UsageError(
-            f"the {name!r} domain needs square matrices, got shape {dims}; "
-            f"pass a shape like (..., {rows}, {rows})"
-        )
-    n = rows
-    if name == "square":
-        return matrices(dims, dtype=dtype, device=device, bound=bound)
-    if name == "symmetric":
-        return symmetric(n, batch=batch, dtype=dtype, device=device, bound=bound)
-    if name == "skew":
-        return skew(n, batch=batch, dtype=dtype, device=device, bound=bound)
-    if name == "special_orthogonal":
-        return special_orthogonal(n, batch=batch, dtype=dtype, device=device)
-    if name == "psd":
-        return psd(n, max_eigenvalue=bound, batch=batch, dtype=dtype, device=device)
-    # spd
-    if bound < 1:
-        raise UsageError(f"the 'spd' domain needs bound >= 1 (eigenvalues in [1/bound, "
-                         f"bound]), got {bound}")
-    return spd(n, min_eigenvalue=1 / bound, max_eigenvalue=bound, batch=batch, dtype=dtype,
-               device=device)
+    return _spectral_strategy("singular", _check_shape((*batch, r, c), min_ndim=2),
+                              _SpectrumRange(lo, hi, lambda top: top / lo), dtype, device)

@@ -74,7 +74,7 @@ class VerifyCost:
     """verify time / forward+backward time, per transform and size."""
 
     params = (list(TRANSFORMS), list(SIZES))
-    param_names = ["transform", "n"]
+    param_names = ("transform", "n")
     timeout = 1200.0
     number = 1
     repeat = 1

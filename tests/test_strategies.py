@@ -256,7 +256,7 @@ def test_strategies_have_readable_reprs() -> None:
     assert repr(strategies.domain("skew", (1024, 1024), dtype=torch.float32, bound=3.0)) == \
         "domain(name='skew', shape=(1024, 1024), dtype=torch.float32, bound=3.0)"
     assert repr(strategies.descriptions("square", (256, 256))) == \
-        "descriptions(name='square', shape=(256, 256), dtype=torch.float64, bound=1.0)"
+        "descriptions(name='square', shape=(256, 256))"
     assert repr(strategies.Build(torch.float32)) == "Build(dtype=torch.float32)"
 
 
@@ -278,7 +278,6 @@ def test_a_falsifying_tensor_is_printed_as_the_call_that_rebuilds_it() -> None:
     lambda: strategies.descriptions("skew", (3, 4)),
     lambda: strategies.descriptions("spd", (3, 3), bound=0.5),
     lambda: strategies.descriptions("matrix", (0, 3)),
-    lambda: strategies.descriptions("matrix", "3x3"),
     lambda: strategies.descriptions("matrix", (3, 3), bound=float("nan")),
     lambda: strategies.domain("orthogonal", (3,)),
     lambda: strategies.symmetric(True),  # type: ignore[arg-type]

@@ -510,6 +510,6 @@ def for_law(target: tg.Target, X: Tensor, law: str, *, item: int | None = None
         blame, defect = explain(run, X, batched=batched, modules=modules)
     text = f"blame: {blame}"
     if defect is not None:
-        text += (f"\nthis is a known torch defect, {defect.issue}, in torch "
-                 f"{torch.__version__} ({defect.summary}); workaround: {defect.workaround}")
+        text += (f"\nthat op meets {defect.issue}, a known defect of torch "
+                 f"{torch.__version__} (paramcheck.upstream)")
     return text, defect

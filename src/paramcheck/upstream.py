@@ -29,9 +29,11 @@ from torch.overrides import TorchFunctionMode, resolve_name
 from torch.torch_version import TorchVersion
 
 from paramcheck import _numerics as num
+from paramcheck.errors import PropertyFailed
 from paramcheck.transforms._exponential import matrix_exp as _paired_matrix_exp
 
-__all__ = ["KNOWN_DEFECTS", "UpstreamDefect", "affecting", "find", "routed_around"]
+__all__ = ["KNOWN_DEFECTS", "UpstreamDefect", "UpstreamFailure", "affecting", "find",
+           "routed_around"]
 
 
 @dataclass(frozen=True)
@@ -190,3 +192,15 @@ def routed_around(defects: tuple[UpstreamDefect, ...] | None = None) -> Iterator
         return
     with _RouteAround(chosen):
         yield
+
+
+class UpstreamFailure(PropertyFailed):
+    """A law failed, and blame traced the failure to a known torch defect (``defect``).
+
+    The engine then searches again with the defect routed around: if the law holds
+    there, the verdict is *upstream*, not the user's failure.
+    """
+
+    def __init__(self, summary: str, *, defect: UpstreamDefect, **fields: Any) -> None:
+        self.defect = defect
+        super().__init__(summary, **fields)

@@ -50,12 +50,20 @@ def verify(parametrization: object, options: Options | None = None, /,
               ``PARAMCHECK_PROFILE``), shared out between properties (``Property.share``).
             - ``seed``: seed of every search, for a reproducible run.
             - ``inputs``: a Hypothesis strategy for the original tensor, to restrict the
-              domain; by default the first module's ``Spec.inputs`` domain, or bounded
-              matrices.
+              domain; a domain's name (``"nonzero"``, ``"spd"``...:
+              ``paramcheck.strategies.DOMAIN_NAMES``); or ``"image"``: points of the
+              constraint set (or the parametrization's own ``sample()``) pulled back
+              through ``right_inverse``, as ``layer.weight = Q`` does. By default the
+              first module's ``Spec.inputs`` domain, else bounded matrices; image
+              points when no Spec says and the first parametrization takes several
+              originals (they are computed from a weight in its image).
             - ``implementation``: the parametrize module hosting the chain for the
               hosted properties: ``"torch"`` (default), ``"paramcheck"`` or a module.
             - ``settings``: Hypothesis settings to use instead of the profile's.
             - ``properties``: run only these (properties, their names, or group names).
+            - ``strict``: count a failure traced to a known torch defect (an *upstream*
+              verdict, :mod:`paramcheck.upstream`) against ``Report.ok``; by default
+              it is shown but does not fail the report.
 
     Returns:
         A :class:`Report`. A parametrization that raises, returns a wrong shape, NaN or
@@ -80,6 +88,7 @@ def verify(parametrization: object, options: Options | None = None, /,
         profile=plan.profile,
         seed=plan.seed,
         seconds=time.perf_counter() - start,
+        strict=plan.strict,
     )
 
 

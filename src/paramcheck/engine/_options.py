@@ -24,6 +24,10 @@ from paramcheck import properties as registry
 from paramcheck.constraints import names as constraint_names
 from paramcheck.engine._property import Property, resolve_constraint
 from paramcheck.errors import UsageError
+from paramcheck.strategies import DOMAIN_NAMES
+
+#: What ``inputs`` may name instead of giving a strategy.
+INPUT_NAMES: tuple[str, ...] = ("image", *DOMAIN_NAMES)
 
 __all__ = ["Options", "option"]
 
@@ -39,10 +43,20 @@ def _constraint(value: object) -> object:
     return value
 
 
-def _strategy(value: object) -> SearchStrategy[Any]:
-    if not isinstance(value, SearchStrategy):
-        raise UsageError(f"inputs must be a Hypothesis strategy for the original tensor, got "
-                         f"{type(value).__name__}")
+def _inputs(value: object) -> SearchStrategy[Any] | str:
+    """A strategy for the original, ``"image"`` (points of the constraint set pulled back
+    through right_inverse) or the name of a strategies domain (``"nonzero"``...)."""
+    if isinstance(value, SearchStrategy):
+        return value
+    if isinstance(value, str) and value in INPUT_NAMES:
+        return value
+    raise UsageError(f"inputs must be a Hypothesis strategy for the original tensor, "
+                     f"'image', or a domain name ({', '.join(DOMAIN_NAMES)}); got {value!r}")
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"strict must be True or False, got {value!r}")
     return value
 
 
@@ -86,10 +100,12 @@ class Options:
     max_examples: int | None = option(
         None, lambda v: check.positive_int(v, name="max_examples"), "examples per search")
     seed: int | None = option(None, lambda v: check.integer(v, name="seed"), "search seed")
-    inputs: SearchStrategy[Any] | None = option(None, _strategy, "strategy for originals")
+    inputs: SearchStrategy[Any] | str | None = option(
+        None, _inputs, "strategy for originals, 'image', or a domain name")
     implementation: Any = option("torch", _implementation, "parametrize module for hosts")
     settings: hypothesis.settings | None = option(None, _settings, "Hypothesis settings")
     properties: tuple[Any, ...] | None = option(None, _properties, "which properties")
+    strict: bool = option(False, _flag, "known torch defects count as failures")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -19,6 +19,7 @@ import torch
 from hypothesis.strategies import SearchStrategy
 from torch import Tensor
 
+from paramcheck import _image
 from paramcheck import _target as tg
 from paramcheck import properties as registry
 from paramcheck import strategies as _strategies
@@ -50,9 +51,15 @@ class Plan:
     seed: int | None
     explicit_examples: bool
     profile: str
+    image: bool = False
+    strict: bool = False
 
     def originals(self, dtype: torch.dtype) -> SearchStrategy[Tensor]:
         """The strategy for one original tensor of ``dtype``."""
+        if self.image:
+            points = _image_points(self.subject, self.shape, dtype, self.device)
+            assert points is not None  # checked by make_plan
+            return _image.pulled_back(self.subject.target, points)
         if self.inputs is not None:
             device = self.device
             return self.inputs.map(lambda t: t.to(device=device, dtype=dtype))
@@ -69,6 +76,8 @@ class Plan:
         return hypothesis.settings(self.settings, max_examples=count)
 
     def describe_inputs(self) -> str:
+        if self.image:
+            return "points of the image pulled back through right_inverse"
         if self.inputs is not None:
             return "a custom strategy"
         return f"domain {self.subject.domain!r} (bound {self.bound:g})"
@@ -100,21 +109,56 @@ def make_plan(parametrization: object, options: Options) -> Plan:
 
     domain = spec_in.inputs if spec_in is not None else "matrix"
     bound = spec_in.bound if spec_in is not None else 1.0
-    if options.inputs is None:
+    given = options.inputs
+    image = given == "image" or (given is None and _image_by_default(target))
+    if isinstance(given, str) and not image:  # a domain named by the caller
+        bound = bound if domain == given else 1.0
+        domain, given = given, None
+    strategy = given if isinstance(given, SearchStrategy) else None
+    if strategy is None and not image:
         for d in dtypes:  # validates the domain against the shape (square, bound)
             _strategies.domain(domain, dims, dtype=d, device="cpu", bound=bound)
     subject = Subject.of(target, constraint=options.constraint,
                          implementation=options.implementation,
-                         domain=domain if options.inputs is None else "matrix")
+                         domain=domain if strategy is None and not image else "matrix")
+    if image and _image_points(subject, dims, dtypes[0], "cpu") is None:
+        raise UsageError(
+            f"inputs='image' draws points of the constraint set, and {target.name} has "
+            f"neither a constraint whose set paramcheck can draw from "
+            f"({', '.join(_image.IMAGE_OF)}) nor a sample() method; pass constraint= or "
+            f"inputs= a strategy")
     label = subject.constraint[0] if subject.constraint is not None else ""
     chosen = registry.select(options.properties, label=label)
     hyp, seed, profile = _settings(options)
     return Plan(
         subject=subject, properties=chosen, shape=dims, dtypes=dtypes,
-        device=torch.device(options.device), bound=bound, inputs=options.inputs,
+        device=torch.device(options.device), bound=bound, inputs=strategy,
         settings=hyp, seed=seed, explicit_examples=options.max_examples is not None,
-        profile=profile,
+        profile=profile, image=image, strict=options.strict,
     )
+
+
+def _image_by_default(target: tg.Target) -> bool:
+    """Image-side inputs when nothing says what to draw and drawing originals cannot
+    work: no Spec names an input domain, and the first parametrization takes several
+    originals, which are computed from a weight by right_inverse (a weight that must be
+    in its image: a Hurwitz matrix for geotorch's Hurwitz)."""
+    chain = target.modules
+    return (target.spec_for_inputs() is None and tg.arity(chain[0]) > 1
+            and tg.has_right_inverse(chain) is None
+            and _image.sampler_of(chain) is not None)
+
+
+def _image_points(subject: Subject, shape: tuple[int, ...], dtype: torch.dtype,
+                  device: torch.device | str) -> SearchStrategy[Tensor] | None:
+    given = subject.constraint[1] if subject.constraint is not None else None
+    chain = subject.target.modules
+    if _image.sampler_of(chain) is not None:
+        # the sampler draws for the pristine module; fresh ones would redraw its state
+        sampler = _image.sampler_of([subject.target.fresh(torch.empty(0, dtype=dtype))[-1]])
+    else:
+        sampler = None
+    return _image.image_points(given, shape, dtype, device, sampler)
 
 
 def _names(dtypes: Any) -> list[str]:

@@ -235,7 +235,11 @@ class Report:
 
     def __str__(self) -> str:
         failed = len(self.failures)
+        upstream = sum(r.status is Verdict.UPSTREAM for r in self.results)
         verdict = "ok" if self.ok else f"FAILED ({failed} of {len(self.results)} checks)"
+        if upstream:
+            verdict += (f", {upstream} upstream (known torch defects"
+                        f"{': strict, so they count' if self.strict else ', not counted'})")
         searched = (f"seed {self.seed}" if self.seed is not None
                     else "no seed: derandomized (the same call gives the same searches), or "
                     "replayed from the example database of your settings")

@@ -10,7 +10,12 @@ call as the counterexample. How it ended decides the verdict:
 - the law raised :class:`NotApplicable`: **not applicable**, with its message;
 - Hypothesis could not draw (``Unsatisfiable``, a ``FailedHealthCheck`` of the
   strategy, an invalid strategy): **could not test**, with Hypothesis' reason. This is
-  the tool's limit, never the user's failure.
+  the tool's limit, never the user's failure;
+- the law's failure was traced by blame to a known torch defect
+  (:class:`~paramcheck.upstream.UpstreamFailure`), and a second search with every known
+  defect routed around (:func:`~paramcheck.upstream.routed_around`) finds nothing:
+  **upstream**, naming the defect. If the second search fails, that failure is the
+  user's and is reported as **failed**.
 """
 
 from __future__ import annotations
@@ -28,9 +33,10 @@ import torch
 from hypothesis import configuration
 from hypothesis.errors import FailedHealthCheck, FlakyFailure, InvalidArgument, Unsatisfiable
 
+from paramcheck import upstream
 from paramcheck.engine._plan import Plan
 from paramcheck.engine._property import Property
-from paramcheck.engine._results import Failure, Result, Verdict
+from paramcheck.engine._results import Defect, Failure, Result, Verdict
 from paramcheck.errors import NotApplicable, PropertyFailed
 
 #: Inputs up to this many entries run with one intra-op thread (see small_work).
@@ -89,7 +95,7 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
     reason = prop.applies(plan.subject)
     if reason is not None:
         return Result(label, dtype, Verdict.NOT_APPLICABLE, message=reason, prop=prop)
-    seen: dict[str, Any] = {"drawn": None, "count": 0, "skip": None}
+    seen: dict[str, Any] = {"drawn": None, "count": 0, "skip": None, "routed": False}
     devices = [plan.device] if plan.device.type == "cuda" else []
 
     def body(drawn: tuple[Any, ...]) -> None:
@@ -100,7 +106,7 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
         # torch's generator at a fixed seed (the caller's state restored afterwards): a
         # parametrization that draws random numbers (spectral norm's initial vectors)
         # then behaves the same when Hypothesis replays an example to shrink it.
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=devices), routed(seen["routed"]):
             torch.manual_seed(0)
             try:
                 prop.law(plan.subject, *drawn)
@@ -125,6 +131,29 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
                 if plan.seed is not None else
                 "\n# or: run verify again (derandomized, or replayed from your database)")
         failure = _as_failure(exc, prop)
+        known = getattr(failure, "defect", None)
+        if isinstance(known, upstream.UpstreamDefect) and not seen["routed"]:
+            # Blame traced the failure to a known torch defect: search again with it
+            # routed around. If the law then holds, the failure was torch's.
+            first = dict(seen)
+            seen.update(drawn=None, skip=None, routed=True)
+            try:
+                test()
+            except COULD_NOT_DRAW:
+                pass
+            except Exception as again:
+                failure = _as_failure(again, prop)
+                failure.summary += (f"\n(found with {known.issue} routed around; without "
+                                    f"that, the search first met the torch defect)")
+                inputs = _named(prop, seen["drawn"])
+                exc = again
+            else:
+                return Result(
+                    status=Verdict.UPSTREAM, message=str(failure), examples=first["count"],
+                    seconds=time.perf_counter() - start, counterexample=inputs.get("X"),
+                    inputs=inputs, replay=how, failure=failure, defect=Defect(
+                        op=" / ".join(known.ops[:1]), versions=known.versions,
+                        issue=known.issue, workaround=known.workaround), **common)
         return Failure(
             status=Verdict.FAILED, message=str(failure), examples=seen["count"],
             seconds=time.perf_counter() - start, counterexample=inputs.get("X"),
@@ -134,6 +163,17 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
                       examples=seen["count"], seconds=time.perf_counter() - start, **common)
     return Result(status=Verdict.PASSED, examples=seen["count"],
                   seconds=time.perf_counter() - start, **common)
+
+
+@contextmanager
+def routed(active: bool) -> Iterator[None]:
+    """Known torch defects routed around (:func:`paramcheck.upstream.routed_around`)
+    when ``active``."""
+    if not active:
+        yield
+        return
+    with upstream.routed_around():
+        yield
 
 
 def _named(prop: Property, drawn: object) -> dict[str, torch.Tensor]:

@@ -9,10 +9,12 @@ against which tolerance when it does not.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from paramcheck import _blame, upstream
 from paramcheck import _numerics as num
 from paramcheck import _target as tg
 from paramcheck.engine._property import resolve_constraint
@@ -38,6 +40,22 @@ def _evaluate(chain: Sequence[nn.Module], X: Tensor) -> tuple[tuple[Tensor, ...]
     return origs, Y
 
 
+def blamed(failure: PropertyFailed, target: tg.Target, X: Tensor, law: str, *,
+           item: int | None = None) -> PropertyFailed:
+    """``failure`` with blame's measurement added: the first torch op where the failing
+    computation departs (:mod:`paramcheck._blame`). When that op is a known torch defect
+    in the running torch, an :class:`~paramcheck.upstream.UpstreamFailure` naming it."""
+    text, defect = _blame.for_law(target, X, law, item=item)
+    fields: dict[str, Any] = {
+        "law": failure.law or law, "gap": failure.gap, "tolerance": failure.tolerance,
+        "formula": failure.formula, "location": failure.location,
+        "tensors": failure.tensors}
+    summary = f"{failure.summary}\n{text}"
+    if defect is not None:
+        return upstream.UpstreamFailure(summary, defect=defect, **fields)
+    return PropertyFailed(summary, **fields)
+
+
 def constraint(parametrization: object, X: Tensor, check: object) -> None:
     """``forward(X)`` satisfies ``check`` (a constraint name or a predicate)."""
     require_tensor(X)
@@ -47,11 +65,11 @@ def constraint(parametrization: object, X: Tensor, check: object) -> None:
     _, Y = _evaluate(chain, X)
     result = fn(Y)
     if not result.ok:
-        raise PropertyFailed(
+        raise blamed(PropertyFailed(
             f"forward(X) is not {label}: {result.message}", law="constraint",
             gap=result.violation, tolerance=result.tolerance,
             location=list(result.where).__repr__() if result.where else "",
-            tensors={"forward(X)": Y.detach()})
+            tensors={"forward(X)": Y.detach()}), target, X, "constraint")
 
 
 def round_trip(parametrization: object, X: Tensor) -> None:
@@ -67,7 +85,8 @@ def round_trip(parametrization: object, X: Tensor) -> None:
     ``right_inverse(A)``, since the errors of products scale with their operands.
     """
     require_tensor(X)
-    chain = as_target(parametrization).fresh(X)
+    target = as_target(parametrization)
+    chain = target.fresh(X)
     missing = tg.has_right_inverse(chain)
     if missing is not None:
         raise NotApplicable(f"round_trip needs right_inverse, and {missing} has none")
@@ -90,12 +109,13 @@ def round_trip(parametrization: object, X: Tensor) -> None:
     tol = num.MAP_SLACK * n * e * scale
     gap = num.largest_gap(B, A)
     if not gap.value <= tol:
-        raise PropertyFailed(
+        raise blamed(PropertyFailed(
             f"forward(right_inverse(A)) differs from A = forward(X) by {gap.value:.3g} at "
             f"{gap.where()} (A has {gap.right!r}, forward(right_inverse(A)) has "
             f"{gap.left!r})", law="round_trip", gap=gap.value, tolerance=tol,
             formula=num.formula(num.MAP_SLACK, n, e, scale), location=gap.where(),
-            tensors={"A": A, "right_inverse(A)": R[0], "forward(right_inverse(A))": B})
+            tensors={"A": A, "right_inverse(A)": R[0], "forward(right_inverse(A))": B}),
+            target, X, "round_trip")
 
 
 def batch(parametrization: object, X: Tensor) -> None:
@@ -110,17 +130,42 @@ def batch(parametrization: object, X: Tensor) -> None:
     if X.ndim < 1 or X.shape[0] < 1:
         raise NotApplicable(f"batch needs an input whose first dimension is a batch, got "
                             f"shape {tuple(X.shape)}")
-    chain = as_target(parametrization).fresh(X)
-    origs, Y = _evaluate(chain, X)
+    target = as_target(parametrization)
+    chain = target.fresh(X)
+    try:
+        origs, Y = _evaluate(chain, X)
+    except AssertionError as exc:
+        _refuses_batches(target, X, exc)
+        raise
     n = num.inner_dim(X.shape)
     e = num.eps(num.coarsest(X.dtype, Y.dtype))
     with torch.no_grad():
         for i in range(X.shape[0]):
             Yi = tg.forward(chain, tuple(o[i] for o in origs))
             tg.check_output(Yi, X[i], what=f"forward(X[{i}])")
-            num.fail_unless_close(
-                f"forward(X)[{i}] on the batch differs from forward(X[{i}]) alone (does "
-                f"forward mix the items of a batch: X.T instead of X.mT, a norm over the "
-                f"whole tensor?)", Y[i].detach(), Yi, n, e, slack=num.MAP_SLACK, law="batch",
-                tensors={f"forward(X)[{i}]": Y[i].detach(), f"forward(X[{i}])": Yi})
+            try:
+                num.fail_unless_close(
+                    f"forward(X)[{i}] on the batch differs from forward(X[{i}]) alone",
+                    Y[i].detach(), Yi, n, e, slack=num.MAP_SLACK, law="batch",
+                    tensors={f"forward(X)[{i}]": Y[i].detach(), f"forward(X[{i}])": Yi})
+            except PropertyFailed as failure:
+                raise blamed(failure, target, X, "batch", item=i) from None
+
+
+def _refuses_batches(target: tg.Target, X: Tensor, exc: AssertionError) -> None:
+    """Raise NotApplicable when a parametrization without a Spec fails on the batch but
+    not on its first item: nothing said its leading dimensions are a batch (geotorch
+    builds each manifold for one size), so refusing a batch breaks no promise. With a
+    Spec (``batched=True``, the default) it is a failure."""
+    if target.specs():
+        return
+    try:
+        _evaluate(target.fresh(X[0]), X[0])
+    except AssertionError:
+        return  # fails alone too: not about batches
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    raise NotApplicable(
+        f"{target.name} takes one weight of shape {tuple(X.shape[1:])} but not a batch of "
+        f"them ({first}); give it a Spec (batched=True) if leading dimensions should be a "
+        f"batch") from exc
 

@@ -183,3 +183,31 @@ def test_values_are_printed_with_the_digits_that_tell_them_apart() -> None:
     assert _blame._distinct(0.53326, 0.53330) == ("0.53326", "0.5333")
     assert _blame._distinct(1.0, 1.0 + 2**-40) == ("1", "1.000000000001")
     assert _blame._distinct(math.pi, math.pi) == (repr(math.pi), repr(math.pi))
+
+
+def test_a_stateful_forward_gradient_failure_says_so_instead_of_a_zero_difference() -> None:
+    from paramcheck import _gradcheck
+    from paramcheck import _target as tg
+
+    class Drifting(nn.Module):
+        """Adds a counter that grows at every call: not a function of its input."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def forward(self, X: Tensor) -> Tensor:
+            self.calls += 1
+            return X * (1.0 + 1e-3 * self.calls)
+
+    X = torch.ones(2, 2, dtype=torch.float64)
+    message = _gradcheck.check_at(tg.Target(lambda: Drifting()), X, None)
+    assert message is not None
+    assert "does not return the same output for the same input" in message
+    assert "|difference| = 0" not in message
+
+    class Scaled(nn.Module):  # clean twin: deterministic, correct gradient
+        def forward(self, X: Tensor) -> Tensor:
+            return 2 * X
+
+    assert _gradcheck.check_at(tg.Target(lambda: Scaled()), X, None) is None

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from paramcheck import __version__, _validate
+from paramcheck import __version__, _validate, _warnings
 from paramcheck import _verification_table as _verification
 from paramcheck._verification_table import Outcome
 from paramcheck.errors import UsageError
@@ -86,8 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     # Values are handed to paramcheck.Options as given (counts as ints), so a bad value
     # gets the message verify() gives for it (paramcheck._validate).
     verify.add_argument("--constraint", metavar="NAME",
-                        help="the constraint forward's output must satisfy "
-                        "(default: the one the transform's spec names)")
+                        help="the constraint forward's output must satisfy: a name from "
+                        "paramcheck.constraints, or package.module:callable for your own "
+                        "predicate (default: the one the transform's spec names)")
+    verify.add_argument("--inputs", metavar="NAME",
+                        help="what to draw: a domain (matrix, square, symmetric, skew, spd, "
+                        "psd, orthogonal, special_orthogonal, nonzero, sign_diagonal) for the "
+                        "original, or image: points of the constraint set pulled back "
+                        "through right_inverse (default: the transform's spec's domain)")
+    verify.add_argument("--strict", action="store_true", default=None,
+                        help="count failures traced to known torch defects (upstream) as "
+                        "failures")
     verify.add_argument("--shape", metavar="SHAPE",
                         help="weight shape, sizes joined by x: 4x4, or 2x3x3 for a batch "
                         "(default: the shape the target was built for, else 4x4)")
@@ -155,6 +164,8 @@ def _verify(args: argparse.Namespace) -> int:
     from paramcheck.engine._plan import DEFAULT_SHAPE
 
     given = {name: getattr(args, name, None) for name in Options.names()}
+    if isinstance(given["constraint"], str) and ":" in given["constraint"]:
+        given["constraint"] = _user_constraint(given["constraint"])
     options = Options.build(**{k: v for k, v in given.items() if v is not None})
     # No --shape: each target is built for, and checked at, its own shape (shipped
     # transforms that hold per-weight state are built for the default 4x4).
@@ -163,19 +174,33 @@ def _verify(args: argparse.Namespace) -> int:
 
     progress = _Progress(len(targets), sys.stderr, quiet=args.quiet)
     outcomes = []
-    for name, parametrization in targets:
-        progress.step(name)
-        try:
-            outcomes.append(Outcome(name, verify(parametrization, options)))
-        except UsageError as exc:
-            # verify raises it only for arguments it cannot use (see its docstring).
-            if args.target:
-                raise UsageError(f"cannot verify {name}: {exc}") from None
-            outcomes.append(Outcome(name, not_applicable=str(exc)))
+    # Warnings from the checked code are held back and summarised after the table.
+    with _warnings.collected() as caught:
+        for name, parametrization in targets:
+            progress.step(name)
+            try:
+                outcomes.append(Outcome(name, verify(parametrization, options)))
+            except UsageError as exc:
+                # verify raises it only for arguments it cannot use (see its docstring).
+                if args.target:
+                    raise UsageError(f"cannot verify {name}: {exc}") from None
+                outcomes.append(Outcome(name, not_applicable=str(exc)))
     progress.done()
 
     sys.stdout.write(_verification.render(outcomes, args.output or "text"))
+    sys.stdout.flush()
+    for line in _warnings.summary(caught):
+        print(line, file=sys.stderr)
     return EXIT_OK if all(o.ok for o in outcomes) else EXIT_FAILED
+
+
+def _user_constraint(spec: str) -> object:
+    """``--constraint package.module:callable``: the user's own predicate."""
+    value = load_target(spec)
+    if not callable(value):
+        raise UsageError(f"--constraint {spec} names a {type(value).__name__}, not a "
+                         f"callable; give a function taking the weight and returning a bool")
+    return value
 
 
 def load_target(spec: str) -> object:

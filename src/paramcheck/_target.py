@@ -294,7 +294,7 @@ def check_output(Y: Tensor, X: Tensor, *, what: str = "forward(X)") -> None:
     bad = first_nonfinite(Y)
     if bad is not None:
         raise AssertionError(
-            f"{what} is not finite: entry {list(bad)} is {float(Y[bad])}\n"
+            f"{what} is not finite: entry {list(bad)} is {float(Y.detach()[bad])}\n"
             f"{what} = {format_tensor(Y)}"
         )
 

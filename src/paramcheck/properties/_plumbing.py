@@ -51,7 +51,7 @@ def gradient(parametrization: object, X: Tensor, *, domain: str = "matrix") -> N
         if bad is not None:
             raise PropertyFailed(
                 f"the gradient of Σ G·forward(X) with respect to {name} is not finite: "
-                f"entry {list(bad)} is {float(g[bad])}", law="gradient",
+                f"entry {list(bad)} is {float(g.detach()[bad])}", law="gradient",
                 location=str(list(bad)), tensors={"gradient": g})
 
     X64 = X.detach().to(torch.float64)

@@ -98,7 +98,7 @@ def round_trip(parametrization: object, X: Tensor) -> None:
         if bad is not None:
             raise PropertyFailed(
                 f"right_inverse(A) is not finite: entry {list(bad)} of output {i} is "
-                f"{float(r[bad])}, for A = forward(X)", law="round_trip",
+                f"{float(r.detach()[bad])}, for A = forward(X)", law="round_trip",
                 location=str(list(bad)), tensors={"A": A})
     with torch.no_grad():
         B = tg.forward(chain, R)

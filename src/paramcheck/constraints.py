@@ -116,7 +116,7 @@ def _as_matrices(A: object, name: str) -> Tensor | Check:
     bad = first_nonfinite(A)
     if bad is not None:
         return Check(name, False, float("inf"), 0.0,
-                     f"{name}: entry {list(bad)} is {float(A[bad])} (not finite)")
+                     f"{name}: entry {list(bad)} is {float(A.detach()[bad])} (not finite)")
     return A.detach().to("cpu", torch.float64)
 
 
@@ -314,7 +314,7 @@ def unit_norm(A: Tensor, *, dim: int | tuple[int, ...] | None = None,
     bad = first_nonfinite(A)
     if bad is not None:
         return Check(name, False, float("inf"), 0.0,
-                     f"{name}: entry {list(bad)} is {float(A[bad])} (not finite)")
+                     f"{name}: entry {list(bad)} is {float(A.detach()[bad])} (not finite)")
     dims = (-2, -1) if dim is None and A.ndim >= 2 else (-1,) if dim is None else dim
     dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
     M = A.detach().to("cpu", torch.float64)
@@ -344,7 +344,7 @@ def positive(A: Tensor) -> Check:
     bad = first_nonfinite(A)
     if bad is not None:
         return Check(name, False, float("inf"), 0.0,
-                     f"{name}: entry {list(bad)} is {float(A[bad])} (not finite)")
+                     f"{name}: entry {list(bad)} is {float(A.detach()[bad])} (not finite)")
     M = A.detach().to("cpu", torch.float64)
     flat = int(torch.argmin(M))
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), M.shape))

@@ -24,8 +24,7 @@ def _dtype(r: paramcheck.Result) -> str:
 
 
 def _row(r: paramcheck.Result, case: GeoCase) -> str:
-    label = getattr(case.constraint, "__name__", case.constraint)
-    return "constraint" if r.property == label else r.property
+    return r.column
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -34,12 +34,14 @@ blame says it cannot locate the departure rather than naming a wrong op.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import math
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -483,6 +485,22 @@ def explain(run: Callable[[Tensor], object], X: Tensor, *, batch: Tensor | None 
     return blame, defect
 
 
+#: Whether the laws blame their failures. The engine turns it off while Hypothesis
+#: searches and shrinks (a failing law may run dozens of times), then replays the shrunk
+#: counterexample once with blame on; a law called directly always blames.
+ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("paramcheck_blame",
+                                                                default=True)
+
+
+@contextmanager
+def disabled() -> Iterator[None]:
+    token = ENABLED.set(False)
+    try:
+        yield
+    finally:
+        ENABLED.reset(token)
+
+
 def for_law(target: tg.Target, X: Tensor, law: str, *, item: int | None = None
             ) -> tuple[str, UpstreamDefect | None]:
     """Blame a failure of the value law ``law`` (``constraint``, ``round_trip``,
@@ -490,8 +508,10 @@ def for_law(target: tg.Target, X: Tensor, law: str, *, item: int | None = None
     torch defect behind it, if any. ``item``: for ``batch``, the item that differed.
 
     The runs build fresh modules, as the laws do, so state left by one run never reaches
-    the other.
+    the other. Returns ``("", None)`` while blame is :func:`disabled`.
     """
+    if not ENABLED.get():
+        return "", None
     def forward(Z: Tensor) -> Tensor:
         chain = target.fresh(Z)
         return tg.forward(chain, tg.originals(chain, Z))

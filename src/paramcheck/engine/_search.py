@@ -33,7 +33,7 @@ import torch
 from hypothesis import configuration
 from hypothesis.errors import FailedHealthCheck, FlakyFailure, InvalidArgument, Unsatisfiable
 
-from paramcheck import upstream
+from paramcheck import _blame, upstream
 from paramcheck.engine._plan import Plan
 from paramcheck.engine._property import Property
 from paramcheck.engine._results import Defect, Failure, Result, Verdict
@@ -106,12 +106,28 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
         # torch's generator at a fixed seed (the caller's state restored afterwards): a
         # parametrization that draws random numbers (spectral norm's initial vectors)
         # then behaves the same when Hypothesis replays an example to shrink it.
-        with torch.random.fork_rng(devices=devices), routed(seen["routed"]):
+        with torch.random.fork_rng(devices=devices), routed(seen["routed"]), \
+                _blame.disabled():
             torch.manual_seed(0)
             try:
                 prop.law(plan.subject, *drawn)
             except NotApplicable as exc:
                 seen["skip"] = str(exc)
+
+    def blamed(exc: Exception) -> Exception:
+        """The shrunk counterexample's failure with blame's measurement: the law is
+        replayed once on it with blame on (off during the search, see _blame.ENABLED)."""
+        if not isinstance(exc, AssertionError) or seen["drawn"] is None:
+            return exc
+        with torch.random.fork_rng(devices=devices), routed(seen["routed"]):
+            torch.manual_seed(0)
+            try:
+                prop.law(plan.subject, *seen["drawn"])
+            except AssertionError as again:
+                return again
+            except Exception:
+                return exc
+        return exc
 
     strategy = prop.draws.build(plan.originals(dtype))
     test = plan.budget(prop)(hypothesis.given(strategy)(body))
@@ -130,7 +146,7 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
         how += (f"\n# or: paramcheck.verify(..., seed={plan.seed}) replays the search"
                 if plan.seed is not None else
                 "\n# or: run verify again (derandomized, or replayed from your database)")
-        failure = _as_failure(exc, prop)
+        failure = _as_failure(blamed(exc), prop)
         known = getattr(failure, "defect", None)
         if isinstance(known, upstream.UpstreamDefect) and not seen["routed"]:
             # Blame traced the failure to a known torch defect: search again with it
@@ -142,7 +158,7 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
             except COULD_NOT_DRAW:
                 pass
             except Exception as again:
-                failure = _as_failure(again, prop)
+                failure = _as_failure(blamed(again), prop)
                 failure.summary += (f"\n(found with {known.issue} routed around; without "
                                     f"that, the search first met the torch defect)")
                 inputs = _named(prop, seen["drawn"])

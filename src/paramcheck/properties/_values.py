@@ -46,6 +46,8 @@ def blamed(failure: PropertyFailed, target: tg.Target, X: Tensor, law: str, *,
     computation departs (:mod:`paramcheck._blame`). When that op is a known torch defect
     in the running torch, an :class:`~paramcheck.upstream.UpstreamFailure` naming it."""
     text, defect = _blame.for_law(target, X, law, item=item)
+    if not text:
+        return failure
     fields: dict[str, Any] = {
         "law": failure.law or law, "gap": failure.gap, "tolerance": failure.tolerance,
         "formula": failure.formula, "location": failure.location,

@@ -35,6 +35,7 @@ blame says it cannot locate the departure rather than naming a wrong op.
 from __future__ import annotations
 
 import contextvars
+import copy
 import difflib
 import math
 import os
@@ -195,6 +196,21 @@ def _op_name(func: Callable[..., Any]) -> str:
     return name.removesuffix(".__get__")
 
 
+#: Set while a run builds its modules: construction is not part of the computation.
+_UNTRACED: contextvars.ContextVar[bool] = contextvars.ContextVar("paramcheck_untraced",
+                                                                 default=False)
+
+
+@contextmanager
+def untraced() -> Iterator[None]:
+    """Torch calls made inside the block are not recorded."""
+    token = _UNTRACED.set(True)
+    try:
+        yield
+    finally:
+        _UNTRACED.reset(token)
+
+
 class _Recorder(TorchFunctionMode):
     """Records every torch call made while active (the calls torch makes inside an op
     run with the mode switched off, so each op is seen once, as the user called it)."""
@@ -208,6 +224,8 @@ class _Recorder(TorchFunctionMode):
                            kwargs: dict[str, Any] | None = None) -> Any:
         kwargs = kwargs or {}
         trace = self.trace
+        if _UNTRACED.get():
+            return func(*args, **kwargs)
         try:
             out = func(*args, **kwargs)
         except Exception:
@@ -512,17 +530,25 @@ def for_law(target: tg.Target, X: Tensor, law: str, *, item: int | None = None
     """
     if not ENABLED.get():
         return "", None
+    # One state for every run (a factory may draw its modules' state at random):
+    # each run gets a copy, converted to its input's dtype, built outside the recording.
+    base = target.fresh(X)
+
+    def fresh(Z: Tensor) -> list[nn.Module]:
+        with untraced():
+            return [m.to(dtype=Z.dtype) for m in copy.deepcopy(base)]
+
     def forward(Z: Tensor) -> Tensor:
-        chain = target.fresh(Z)
+        chain = fresh(Z)
         return tg.forward(chain, tg.originals(chain, Z))
 
     def round_trip(Z: Tensor) -> Tensor:
-        chain = target.fresh(Z)
+        chain = fresh(Z)
         A = tg.forward(chain, tg.originals(chain, Z)).detach()
         return tg.forward(chain, tg.right_inverse(chain, A))
 
     batched = all(s.batched for s in target.specs())
-    modules = target.fresh(X)
+    modules = fresh(X)
     if law == "batch" and item is not None:
         blame, defect = explain(forward, X[item], batch=X, item=item, modules=modules)
     else:

@@ -138,7 +138,10 @@ def batch(parametrization: object, X: Tensor) -> None:
         origs, Y = _evaluate(chain, X)
     except AssertionError as exc:
         _refuses_batches(target, X, exc)
-        raise
+        if isinstance(exc, PropertyFailed):
+            raise blamed(exc, target, X, "batch", item=0) from exc
+        raise blamed(PropertyFailed(str(exc), law="batch"), target, X, "batch",
+                     item=0) from exc
     n = num.inner_dim(X.shape)
     e = num.eps(num.coarsest(X.dtype, Y.dtype))
     with torch.no_grad():

@@ -34,6 +34,7 @@ blame says it cannot locate the departure rather than naming a wrong op.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import difflib
@@ -202,13 +203,17 @@ _UNTRACED: contextvars.ContextVar[bool] = contextvars.ContextVar("paramcheck_unt
 
 
 @contextmanager
-def untraced() -> Iterator[None]:
-    """Torch calls made inside the block are not recorded."""
-    token = _UNTRACED.set(True)
+def _set(var: contextvars.ContextVar[bool], value: bool) -> Iterator[None]:
+    token = var.set(value)
     try:
         yield
     finally:
-        _UNTRACED.reset(token)
+        var.reset(token)
+
+
+def untraced() -> contextlib.AbstractContextManager[None]:
+    """Torch calls made inside the block are not recorded."""
+    return _set(_UNTRACED, True)
 
 
 class _Recorder(TorchFunctionMode):
@@ -510,13 +515,9 @@ ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("paramcheck_blame
                                                                 default=True)
 
 
-@contextmanager
-def disabled() -> Iterator[None]:
-    token = ENABLED.set(False)
-    try:
-        yield
-    finally:
-        ENABLED.reset(token)
+def disabled() -> contextlib.AbstractContextManager[None]:
+    """The laws do not blame inside the block (see ENABLED)."""
+    return _set(ENABLED, False)
 
 
 def for_law(target: tg.Target, X: Tensor, law: str, *, item: int | None = None

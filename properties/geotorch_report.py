@@ -86,7 +86,7 @@ def main() -> int:
                 blame = next((ln.strip() for ln in r.message.splitlines()
                               if "diverges first" in ln or "holds float32" in ln), "")
                 if blame:
-                    entry += f"  \n  blame: {blame}"
+                    entry += f"  \n  {blame}"
                 if key is None:
                     unexplained.append(entry)
                 else:

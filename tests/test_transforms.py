@@ -22,8 +22,10 @@ from dataclasses import dataclass
 import pytest
 import torch
 import torch.nn.utils.parametrize as torch_parametrize
+from hypothesis import given, settings
 from torch import Tensor, nn
 
+from paramcheck import strategies
 from paramcheck.errors import TransformDtypeError, TransformShapeError
 from paramcheck.transforms import (
     DOMAINS,
@@ -373,34 +375,50 @@ ANY_INPUT = {
 }
 
 
+#: Both entry points validate their input: forward (a read) and right_inverse (an
+#: assignment, which receives whatever the user assigns).
+methods = pytest.mark.parametrize("method", ["forward", "right_inverse"])
+
+
+def _call(module: nn.Module, method: str, X: object) -> object:
+    return module(X) if method == "forward" else module.right_inverse(X)  # type: ignore[operator]
+
+
+@methods
 @pytest.mark.parametrize("name", list(SQUARE_ONLY))
-def test_non_square_input_is_refused_with_a_clear_message(name: str) -> None:
+def test_non_square_input_is_refused_with_a_clear_message(name: str, method: str) -> None:
     with pytest.raises(TransformShapeError) as info:
-        SQUARE_ONLY[name]()(torch.zeros(3, 4))
+        _call(SQUARE_ONLY[name](), method, torch.zeros(3, 4))
     message = str(info.value)
     assert name in message  # the transform
+    assert method != "right_inverse" or "right_inverse" in message  # and which call
     assert "(3, 4)" in message  # what it got
     assert "square" in message  # what it needs
 
 
+@methods
 @pytest.mark.parametrize("name", list(MATRIX_ONLY))
-def test_one_dimensional_input_is_refused_with_a_clear_message(name: str) -> None:
+def test_one_dimensional_input_is_refused_with_a_clear_message(name: str, method: str) -> None:
     with pytest.raises(TransformShapeError) as info:
-        MATRIX_ONLY[name]()(torch.zeros(4))
+        _call(MATRIX_ONLY[name](), method, torch.zeros(4))
     message = str(info.value)
     assert name in message
+    assert method != "right_inverse" or "right_inverse" in message
     assert "1-D" in message and "(4,)" in message
     assert "matrix" in message
 
 
+@methods
 @pytest.mark.parametrize("name", list(ANY_INPUT))
 @pytest.mark.parametrize("bad", [torch.int64, torch.bool, torch.complex64], ids=str)
-def test_non_float_dtype_is_refused_with_a_clear_message(name: str, bad: torch.dtype) -> None:
+def test_non_float_dtype_is_refused_with_a_clear_message(name: str, bad: torch.dtype,
+                                                         method: str) -> None:
     X = torch.zeros(3, 3).to(bad) if name != "Pruning" else torch.zeros(3).to(bad)
     with pytest.raises(TransformDtypeError) as info:
-        ANY_INPUT[name]()(X)
+        _call(ANY_INPUT[name](), method, X)
     message = str(info.value)
     assert name in message
+    assert method != "right_inverse" or "right_inverse" in message
     assert str(bad) in message
     assert "float32" in message and "float64" in message
 
@@ -646,6 +664,22 @@ def test_positive_right_inverse_projects_non_positive_values(dtype: torch.dtype)
     layer = nn.Linear(3, 3, dtype=dtype)  # a bias with negative entries, registered
     torch_parametrize.register_parametrization(layer, "bias", positive)
     assert bool((layer.bias > 0).all())
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+def test_positive_round_trip_is_relatively_exact_over_the_decades(dtype: torch.dtype) -> None:
+    """Every positive ``y`` (1e-30 to 1e3, the image side), entry by entry, to
+    ``(8 + |x|)·eps`` relative: an absolute tolerance would hide a tiny entry's loss."""
+    positive = Positive()
+
+    @settings(max_examples=50, deadline=None, database=None, derandomize=True)
+    @given(strategies.positive((16,), dtype=dtype))
+    def round_trip(y: Tensor) -> None:
+        x = positive.right_inverse(y)
+        back = positive(x)
+        assert bool((back - y).abs().le(positive_round_trip_tolerance(y, x)).all()), (y, back)
+
+    round_trip()
 
 
 def test_positive_forward_is_accurate_in_float64_above_torchs_threshold() -> None:

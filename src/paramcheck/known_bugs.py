@@ -7,7 +7,8 @@ of the property (from ``paramcheck.properties``) that exposes it::
 
     constraint, round_trip, cache, gradient, batch, dtype, device, state, differential
 
-so a suite can assert that exactly that property fails. The docstrings say how each
+(and the opt-in ``coverage`` and ``inplace``), so a suite can assert that exactly that
+property fails. The docstrings say how each
 property is expected to be run for the claim to hold (for example, which bugs only a
 CUDA run can show). Needs torch only.
 """
@@ -74,6 +75,68 @@ class TransposeSymmetric(Symmetric):
 
     def forward(self, X: Tensor) -> Tensor:
         return X.triu() + X.triu(1).T
+
+
+class TransposeInverseSkew(Skew):
+    """``Skew`` whose ``right_inverse`` takes the skew part with ``.T``. Breaks ``batch``.
+
+    ``(A - A.T) / 2`` is a right inverse that also accepts matrices that are not skew
+    (``forward`` of the skew part of any ``A`` is that skew part). On a matrix it is
+    right; on a batch ``(b, n, n)`` ``.T`` reverses *all* dimensions, so the difference
+    fails to broadcast or, when ``b == n``, mixes matrices of the batch. ``forward`` is
+    ``Skew``'s, so a batched ``forward`` is right: only assigning a batched weight shows it.
+    """
+
+    breaks = "batch"
+
+    def right_inverse(self, A: Tensor) -> Tensor:
+        return (A - A.T) / 2
+
+
+class TypoSkew(Skew):
+    """``Skew`` with ``transpose(-1, -1)`` for ``transpose(-1, -2)``. Breaks ``coverage``.
+
+    Transposing a dimension with itself is a no-op, so ``U - U`` is the zero matrix for
+    every input: skew (the constraint holds), a round trip ``forward(right_inverse(A)) =
+    0 = A`` on its image ``{0}``, and zero gradients that gradcheck confirms. Only the
+    rank of forward's Jacobian (0, not n(n-1)/2) and a skew ``A`` assigned from outside
+    the image show it.
+    """
+
+    breaks = "coverage"
+
+    def forward(self, X: Tensor) -> Tensor:
+        U = X.triu(1)
+        return U - U.transpose(-1, -1)
+
+
+class DiagonalDroppingSymmetric(Symmetric):
+    """``Symmetric`` built with Skew's ``triu(X, 1)`` twice. Breaks ``coverage``.
+
+    ``triu(X, 1) + triu(X, 1)ᵀ`` is symmetric with a zero diagonal: every law on
+    forward's own image holds (``right_inverse = triu`` round-trips a zero-diagonal
+    matrix), but the image has dimension n(n-1)/2, not n(n+1)/2: assigning a symmetric
+    weight loses its diagonal.
+    """
+
+    breaks = "coverage"
+
+    def forward(self, X: Tensor) -> Tensor:
+        return X.triu(1) + X.triu(1).mT
+
+
+class InplaceSymmetric(Symmetric):
+    """``Symmetric`` whose ``right_inverse`` uses ``triu_()`` "to save a copy". Breaks ``inplace``.
+
+    Assignment (``layer.weight = S``) runs ``right_inverse(S)`` under ``no_grad``: the
+    in-place ``triu_`` zeroes the lower triangle of the user's ``S`` without a word. The
+    value it returns is right, so every law that hands right_inverse a copy holds.
+    """
+
+    breaks = "inplace"
+
+    def right_inverse(self, A: Tensor) -> Tensor:
+        return A.triu_()
 
 
 class NaivePositive(Positive):
@@ -245,10 +308,15 @@ KNOWN_BUGS: tuple[type[nn.Module], ...] = (
     GradNormalizingSkew,
     DetachedNormSphere,
     TransposeSymmetric,
+    TransposeInverseSkew,
     UpcastCayleyMap,
     HostBoundCayleyMap,
     UnsavedBaseOrthogonal,
 )
+
+#: Bugs that only the opt-in properties (coverage, inplace) see; verify runs them when
+#: asked with ``properties=["coverage", "inplace"]``.
+OPT_IN_BUGS: tuple[type[nn.Module], ...] = (TypoSkew, DiagonalDroppingSymmetric, InplaceSymmetric)
 
 
 def instances(n: int = 4) -> dict[str, nn.Module]:

@@ -592,3 +592,92 @@ def with_singular_values(
         raise UsageError(f"min_singular_value {lo} exceeds max_singular_value {hi}")
     return _spectral_strategy("singular", _check_shape((*batch, r, c), min_ndim=2),
                               _SpectrumRange(lo, hi, lambda top: top / lo), dtype, device)
+
+
+# ----------------------------------------------------------------------- constraint sets
+
+
+def unit_norm(
+    shape: Sequence[int],
+    *,
+    dims: Sequence[int] = (-2, -1),
+    dtype: torch.dtype = torch.float64,
+    device: Device = "cpu",
+) -> SearchStrategy[Tensor]:
+    """Tensors whose every slice over ``dims`` (negative, counted from the end) has unit norm.
+
+    A ``nonzero`` tensor divided by its norm over ``dims`` in float64, then cast once;
+    shrinks toward the normalised all-equal tensor.
+    """
+    dims_t = tuple(int(d) for d in dims)
+    full = _check_shape(shape, min_ndim=max(-d for d in dims_t) if dims_t else 0)
+    _check_dtype(dtype)
+    if not dims_t or any(d >= 0 for d in dims_t):
+        raise UsageError(f"dims must be negative dimensions, got {tuple(dims)!r}")
+    return nonzero(full, dtype=torch.float64).map(
+        lambda X: (X / torch.linalg.vector_norm(X, dim=dims_t, keepdim=True)).to(
+            device=device, dtype=dtype))
+
+
+def positive(
+    shape: Sequence[int],
+    *,
+    low: float = 1e-30,
+    high: float = 1e3,
+    dtype: torch.dtype = torch.float64,
+    device: Device = "cpu",
+) -> SearchStrategy[Tensor]:
+    """Tensors with every entry in [low, high], spread over the decades: ``10ᵘ``, ``u`` drawn.
+
+    The default range spans float32's normal numbers above 1e-30 up to 1e3, so tiny,
+    moderate and large entries all occur; shrinks toward 1 everywhere.
+    """
+    dims = _check_shape(shape, min_ndim=0)
+    _check_dtype(dtype)
+    lo, hi = _check_bound(low, "low"), _check_bound(high, "high")
+    if lo > hi:
+        raise UsageError(f"low {lo} exceeds high {hi}")
+    count = math.prod(dims)
+    exponent = st.floats(math.log10(lo), math.log10(hi), allow_nan=False,
+                         allow_infinity=False)
+    return st.lists(exponent, min_size=count, max_size=count).map(
+        lambda us: (10.0 ** torch.tensor(us, dtype=torch.float64)).clamp(lo, hi)
+        .reshape(dims).to(device=device, dtype=dtype))
+
+
+def constraint_set(
+    name: str,
+    shape: Sequence[int],
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: Device = "cpu",
+    norm_dims: Sequence[int] = (-2, -1),
+) -> SearchStrategy[Tensor]:
+    """Points of a named constraint set (``paramcheck.constraints``) of the given shape.
+
+    What a manifold library's user assigns (``layer.weight = Q``): ``orthogonal`` and
+    ``special_orthogonal`` (Givens products), ``symmetric`` and ``skew`` (spectral norm
+    at most 1), ``spd`` (eigenvalues in [0.1, 10]), ``psd`` (in [0, 1], singular ones
+    included), ``unit_norm`` (over ``norm_dims``) and ``positive`` (entries in
+    [1e-30, 1e3]). Leading dimensions of ``shape`` are a batch.
+
+    Raises:
+        UsageError: ``name`` is not a constraint with a known set, or the shape does not
+            fit it (square sets need square matrices).
+    """
+    if name == "positive":
+        return positive(shape, dtype=dtype, device=device)
+    if name == "unit_norm":
+        return unit_norm(shape, dims=norm_dims, dtype=dtype, device=device)
+    if name == "spd":
+        dims = _check_shape(shape, min_ndim=2)
+        if dims[-1] != dims[-2]:
+            raise UsageError(f"the 'spd' set needs square matrices, got shape {dims}")
+        return spd(dims[-1], min_eigenvalue=0.1, max_eigenvalue=10.0, batch=dims[:-2],
+                   dtype=dtype, device=device)
+    if name in ("orthogonal", "special_orthogonal", "symmetric", "skew", "psd"):
+        return domain(name, shape, dtype=dtype, device=device)
+    raise UsageError(
+        f"no strategy draws the points of {name!r}; known sets: orthogonal, "
+        f"special_orthogonal, symmetric, skew, spd, psd, unit_norm, positive"
+    )

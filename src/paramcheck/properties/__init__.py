@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from paramcheck import _target as tg
+from paramcheck._coverage import coverage
+from paramcheck._inplace import inplace
 from paramcheck.engine._property import (
     BATCHED,
     ORIGINAL,
@@ -56,10 +58,12 @@ __all__ = [
     "builtin",
     "cache",
     "constraint",
+    "coverage",
     "device",
     "differential",
     "dtype",
     "gradient",
+    "inplace",
     "register_property",
     "registry",
     "resolve_constraint",
@@ -169,6 +173,16 @@ DIFFERENTIAL = _builtin(Property(
     "differential", lambda s, X: differential(s.target, X), share=0.25, group="core",
     replay=_REPLAY.format("differential"),
     doc="paramcheck.parametrize and torch.nn.utils.parametrize agree"))
+
+COVERAGE = _builtin(Property(
+    "coverage", lambda s, X: coverage(s.target, X, constraint=(
+        s.constraint[1] if s.constraint is not None else None), domain=s.domain),
+    share=0.25, group="coverage", default=False, replay=_REPLAY.format("coverage"),
+    doc="forward's Jacobian has the rank of the constraint set's dimension"))
+INPLACE = _builtin(Property(
+    "inplace", lambda s, X: inplace(s.target, X), share=0.1, group="inplace",
+    default=False, replay=_REPLAY.format("inplace"),
+    doc="forward and right_inverse leave their inputs untouched"))
 
 _BUILTIN = len(_REGISTRY)
 

@@ -94,7 +94,9 @@ def round_trip(parametrization: object, X: Tensor) -> None:
         raise NotApplicable(f"round_trip needs right_inverse, and {missing} has none")
     _, A = _evaluate(chain, X)
     A = A.detach()
-    R = tg.right_inverse(chain, A)
+    # A copy: an in-place right_inverse must not change the A this message prints (the
+    # inplace property reports that bug by name).
+    R = tg.right_inverse(chain, A.clone())
     for i, r in enumerate(R):
         bad = num.first_nonfinite(r)
         if bad is not None:
@@ -156,6 +158,9 @@ def batch(parametrization: object, X: Tensor) -> None:
             except PropertyFailed as failure:
                 raise blamed(failure, target, X, "batch", item=i) from None
 
+    if tg.has_right_inverse(chain) is None:
+        _batch_right_inverse(target, Y.detach(), n, e)
+
 
 def _refuses_batches(target: tg.Target, X: Tensor, exc: AssertionError) -> None:
     """Raise NotApplicable when a parametrization without a Spec fails on the batch but
@@ -173,4 +178,44 @@ def _refuses_batches(target: tg.Target, X: Tensor, exc: AssertionError) -> None:
         f"{target.name} takes one weight of shape {tuple(X.shape[1:])} but not a batch of "
         f"them ({first}); give it a Spec (batched=True) if leading dimensions should be a "
         f"batch") from exc
+
+
+def _batch_right_inverse(target: tg.Target, A: Tensor, n: int, e: float) -> None:
+    """``forward(right_inverse(A))`` of the batch ``A`` equals, item by item, that of each
+    ``A[i]`` alone, each with fresh modules (a right inverse may store state, as a
+    trivialization's base). The weights are compared, not the originals: a right inverse
+    need not be unique (a scale fitted to the batch or to one item)."""
+    items = []
+    for i in range(A.shape[0]):
+        alone = target.fresh(A)
+        try:
+            items.append(tg.forward(alone, tg.right_inverse(alone, A[i].clone())))
+        except (NotApplicable, AssertionError):
+            return  # right_inverse refuses the items too: round_trip's business, not a batch's
+    together = target.fresh(A)
+    try:
+        R = tg.right_inverse(together, A.clone())
+    except AssertionError as exc:
+        if isinstance(exc.__cause__, ValueError | TypeError):
+            # A deliberate refusal naming the problem (torch's orthogonal: "Expected a
+            # matrix or batch of matrices of shape (4, 4)", its base built for one
+            # matrix): assigning a batch is not supported, which is no batch bug. Kernels
+            # that mix items fail with RuntimeError (shapes) or silently.
+            return
+        raise PropertyFailed(
+            f"right_inverse fails on the batch A = forward(X) but not on its items alone: "
+            f"{exc}. Does right_inverse mix the items of a batch (A.T instead of A.mT, "
+            f"A.diagonal() instead of A.diagonal(dim1=-2, dim2=-1))?", law="batch",
+            tensors={"A": A}) from exc
+    with torch.no_grad():
+        B = tg.forward(together, R)
+    tg.check_output(B, A, what="forward(right_inverse(A)) on the batch")
+    for i, Bi in enumerate(items):
+        num.fail_unless_close(
+            f"forward(right_inverse(A))[{i}] on the batch differs from "
+            f"forward(right_inverse(A[{i}])) alone (does right_inverse mix the items of a "
+            f"batch: A.T instead of A.mT, A.diagonal() over the batch?)", B[i].detach(), Bi,
+            n, e, slack=num.MAP_SLACK, law="batch",
+            tensors={f"forward(right_inverse(A))[{i}]": B[i].detach(),
+                     f"forward(right_inverse(A[{i}]))": Bi})
 

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from paramcheck.transforms._checks import check_input
-from paramcheck.transforms._spec import ALL_FLOATS, FLOATS, Spec
+from paramcheck.transforms._spec import ALL_FLOATS, FLOATS, Spec, every_entry
 
 Domain = Literal["skew", "symmetric"]
 
@@ -167,5 +167,8 @@ _SPECS: dict[Domain | None, Spec] = {
         square=True,
         dtypes=ALL_FLOATS,
         inverse_exact=False,
+        # exp is a local diffeomorphism at X unless two eigenvalues of X differ by 2πik,
+        # k ≠ 0: its image has the dimension of the whole space.
+        dimension=every_entry,
     ),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -72,7 +73,12 @@ class Pruning(nn.Module):
             dtypes=ALL_FLOATS,
             shape=size,
             stateful=True,
+            dimension=self._kept,
         )
+
+    def _kept(self, shape: tuple[int, ...]) -> int:
+        """The dimension of the image for inputs of ``shape``: the kept entries, per item."""
+        return int(self.mask.sum()) * math.prod(shape[: len(shape) - self.mask.ndim])
 
     def _check(self, X: Tensor, what: str) -> None:
         check_input(what, X, dtypes=ALL_FLOATS, min_ndim=self.mask.ndim)

@@ -9,6 +9,8 @@ torch, so transforms never depend on Hypothesis.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -76,6 +78,11 @@ class Spec:
         inverse_exact: ``right_inverse`` exists and is exact on the image (up to
             rounding). ``False`` when it raises ``NotImplementedError`` or is only an
             approximation; the round-trip property does not apply then.
+        dimension: the dimension of ``f``'s image for an input of a given shape (batch
+            included): the rank ``f``'s Jacobian reaches at generic points of ``inputs``
+            (the ``coverage`` property checks it). ``None``: the dimension of the
+            constraint's set (n(n-1)/2 for skew, n(n+1)/2 for spd, ...). Declare it
+            when there is no constraint or the image is smaller than the set.
     """
 
     constraint: str | None
@@ -91,9 +98,21 @@ class Spec:
     stateful: bool = False
     originals: int = 1
     inverse_exact: bool = True
+    dimension: Callable[[tuple[int, ...]], int] | None = None
 
     def __post_init__(self) -> None:
         if self.inputs not in DOMAINS:
             raise ValueError(f"Spec.inputs must be one of {DOMAINS}, got {self.inputs!r}")
         if any(d >= 0 for d in self.norm_dims):
             raise ValueError(f"Spec.norm_dims counts from the end (negative), got {self.norm_dims}")
+
+
+def every_entry(shape: tuple[int, ...]) -> int:
+    """The dimension of an image that is open in the whole space: every entry is free."""
+    return math.prod(shape)
+
+
+def every_entry_but_scale(shape: tuple[int, ...]) -> int:
+    """The dimension of a scale-invariant map's image (``f(cX) = f(X)``): one fewer."""
+    return math.prod(shape) - 1
+

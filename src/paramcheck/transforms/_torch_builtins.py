@@ -24,7 +24,7 @@ from torch.nn.utils.parametrizations import (
 
 from paramcheck.errors import TransformDtypeError, TransformShapeError
 from paramcheck.transforms._checks import check_input
-from paramcheck.transforms._spec import FLOATS, Spec
+from paramcheck.transforms._spec import FLOATS, Spec, every_entry, every_entry_but_scale
 
 OrthogonalMap = Literal["matrix_exp", "cayley", "householder"]
 
@@ -191,6 +191,8 @@ class TorchSpectralNorm(_SpectralNorm):
             batched=False,
             stateful=True,
             inverse_exact=False,
+            # W / σ(W) does not change when W is scaled: every direction but one.
+            dimension=every_entry_but_scale,
         )
 
     def forward(self, weight: Tensor) -> Tensor:
@@ -232,6 +234,7 @@ class TorchWeightNorm(_WeightNorm):
             min_ndim=1,
             batched=False,
             originals=2,
+            dimension=every_entry,
         )
 
     def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:

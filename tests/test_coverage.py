@@ -271,7 +271,7 @@ def test_round_trip_reports_the_unmodified_input_of_an_inplace_right_inverse() -
 def test_batch_covers_right_inverse() -> None:
     X = torch.randn(2, 4, 4, dtype=torch.float64)
     properties.batch(BatchedCholesky(), X)
-    with pytest.raises(AssertionError, match=r"does right_inverse mix the items"):
+    with pytest.raises(AssertionError, match=r"Does right_inverse mix the items"):
         properties.batch(DiagonalInverseCholesky(), X)
 
 

@@ -192,6 +192,8 @@ def _batch_right_inverse(target: tg.Target, A: Tensor, n: int, e: float) -> None
             items.append(tg.forward(alone, tg.right_inverse(alone, A[i].clone())))
         except (NotApplicable, AssertionError):
             return  # right_inverse refuses the items too: round_trip's business, not a batch's
+        if num.first_nonfinite(items[-1]) is not None:
+            return  # not finite alone either (an overflowing inverse): round_trip's business
     together = target.fresh(A)
     try:
         R = tg.right_inverse(together, A.clone())

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from paramcheck import _blame, upstream
+from paramcheck import _blame, _recording, upstream
 from paramcheck.transforms._exponential import matrix_exp as paired_matrix_exp
 
 HERE = "test_blame.py:"
@@ -150,7 +150,7 @@ def test_a_recording_over_the_memory_limit_says_it_could_not_locate(monkeypatch:
 
     mp = monkeypatch
     assert isinstance(mp, pytest.MonkeyPatch)
-    mp.setattr(_blame, "MEMORY_LIMIT", 64)
+    mp.setattr(_recording, "MEMORY_LIMIT", 64)
     blame = _blame.against_batch(lone_exp, rotation(0.04, torch.float64))
     assert blame.divergence is None
     assert str(blame).startswith("could not locate the departure")

@@ -87,6 +87,17 @@ class TestCayley(ParametrizationTests):
     assert passed == set(PROPERTY_TESTS), output
 
 
+def test_opt_in_properties_get_a_test_only_when_declared(tmp_path: Path) -> None:
+    outcomes, output = run_pytest(tmp_path, '''
+class TestCayleyCoverage(ParametrizationTests):
+    parametrization = staticmethod(lambda: [Skew(), Cayley()])
+    constraint = "orthogonal"
+    properties = ("constraint", "coverage")
+    max_examples = 5
+''')
+    assert outcomes == {"test_constraint": "PASSED", "test_coverage": "PASSED"}, output
+
+
 def test_each_failing_property_shows_as_its_own_failed_test(tmp_path: Path) -> None:
     outcomes, output = run_pytest(tmp_path, '''
 def factory():

@@ -60,22 +60,14 @@ def check(chain: Sequence[nn.Module], inputs: tuple[Tensor, ...],
 
 def check_at(target: tg.Target, X64: Tensor,
                   project: Callable[[Tensor], Tensor] | None) -> str | None:
-    """gradcheck of a float64 copy of the chain at ``X64``, its modules in eval mode
-    (directional finite differences above ``GRADCHECK_LIMIT`` entries).
+    """gradcheck of a float64 copy of the chain at ``X64``, its modules in eval mode.
 
     gradcheck needs a function: the same input must give the same output every call.
     In eval mode, parametrizations with training-mode state (spectral norm's power
-    iteration) stop updating it.
+    iteration) stop updating it. gradcheck builds the whole Jacobian (two forward calls
+    per input entry): callers switch to ``paramcheck._directional`` above
+    ``GRADCHECK_LIMIT`` entries.
     """
-    if X64.numel() > GRADCHECK_LIMIT:
-        # gradcheck builds the whole Jacobian, two forward calls per input entry (131072
-        # at 256×256): beyond GRADCHECK_LIMIT, finite differences along a few random
-        # directions, a few dozen forward calls at any size.
-        from paramcheck import _directional
-
-        spec = target.spec_for_inputs()
-        along = _directional.tangent(spec.inputs) if spec is not None else None
-        return _directional.check_at(target, X64, project, along or project)
     chain = target.fresh(X64)
     for m in chain:
         m.eval()

@@ -1,8 +1,9 @@
 """The pytest-native form: one declaration, one test per property.
 
 Subclass :class:`ParametrizationTests` in a test module and declare what to check; every
-property of the registry (:func:`paramcheck.properties.registry`, the built-ins and those
-registered before the class statement) becomes its own test method ``test_<name>``, so
+property verify would run (the registry's default ones, built in or registered before the
+class statement, or those named by a ``properties`` attribute, opt-in groups included)
+becomes its own test method ``test_<name>``, so
 each failing property shows as its own failed test, with its counterexample and how to
 replay it::
 
@@ -57,7 +58,10 @@ class ParametrizationTests:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for prop in registry.registry():
+        # The declared ``properties`` (names, groups or Property objects), else every
+        # property that runs by default: opt-in ones (coverage, inplace, contexts...) get
+        # a test only when asked for, as in verify.
+        for prop in registry.select(cls._declared("properties")):
             name = f"test_{prop.name}"
             if name not in vars(cls) and not any(name in vars(b) for b in cls.__mro__[1:-1]
                                                  if b is not ParametrizationTests):

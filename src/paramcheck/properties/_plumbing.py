@@ -5,10 +5,12 @@ Each takes the parametrization and a drawn original ``X``, as the value laws do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
-from paramcheck import _gradcheck
+from paramcheck import _directional, _gradcheck
 from paramcheck import _numerics as num
 from paramcheck import _target as tg
 from paramcheck.errors import NotApplicable, PropertyFailed
@@ -16,6 +18,18 @@ from paramcheck.properties._values import as_target, require_tensor
 
 #: Distance of the second point at which a gradcheck mismatch is confirmed (see gradient).
 _JITTER = 1e-3
+
+
+def _finite_differences(target: tg.Target, X64: Tensor,
+                        project: Callable[[Tensor], Tensor] | None) -> str | None:
+    """gradcheck's whole Jacobian up to ``GRADCHECK_LIMIT`` input entries; beyond (131072
+    entries at 256×256, two forward calls each), finite differences along a few random
+    directions (``paramcheck._directional``), a few dozen forward calls at any size."""
+    if X64.numel() <= _gradcheck.GRADCHECK_LIMIT:
+        return _gradcheck.check_at(target, X64, project)
+    spec = target.spec_for_inputs()
+    along = _directional.tangent(spec.inputs) if spec is not None else None
+    return _directional.check_at(target, X64, project, along or project)
 
 
 def gradient(parametrization: object, X: Tensor, *, domain: str = "matrix") -> None:
@@ -56,14 +70,14 @@ def gradient(parametrization: object, X: Tensor, *, domain: str = "matrix") -> N
 
     X64 = X.detach().to(torch.float64)
     project = _gradcheck.tangent(domain)
-    problem = _gradcheck.check_at(target, X64, project)
+    problem = _finite_differences(target, X64, project)
     if problem is None:
         return
     delta = _JITTER * max(num.magnitude(X64), 1.0) * tg.gradient_pattern(X64)
     X_near = X64 + delta
     if project is not None:
         X_near = project(X_near)
-    if _gradcheck.check_at(target, X_near, project) is None:
+    if _finite_differences(target, X_near, project) is None:
         return  # a kink at X, not a wrong gradient
     raise PropertyFailed(
         f"the gradient does not match finite differences (gradcheck in float64, "

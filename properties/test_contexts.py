@@ -19,21 +19,45 @@ upstream link.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import _catalog as catalog
+import _cases as catalog
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor, nn
 
-from paramcheck import contexts
+from paramcheck import contexts, strategies
 from paramcheck._profiles import profile_name
 from paramcheck.contexts._checks import spec_constraint
-from paramcheck.transforms import FLOATS, Symmetric
+from paramcheck.transforms import FLOATS, Spec, Symmetric
 
 THOROUGH = profile_name() == "thorough"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One test: a catalog case on a shape, in a dtype, under a parametrize implementation."""
+
+    case: catalog.Case
+    shape: catalog.Shape
+    dtype: torch.dtype
+    implementation: str
+    spec: Spec
+
+    def __str__(self) -> str:
+        dtype = str(self.dtype).removeprefix("torch.")
+        return f"{self.case.name}-{self.implementation}-{dtype}-{self.shape.label}"
+
+    def build(self) -> Any:
+        return self.case.build(self.shape.dims)
+
+    def inputs(self, device: str) -> Any:
+        """Originals drawn from the spec's input domain."""
+        return strategies.domain(self.spec.inputs, self.shape.dims, dtype=self.dtype,
+                                 device=device, bound=self.spec.bound)
 
 #: Examples per test item, by context: the laws check plumbing more than values (the
 #: value laws of the core suite draw thousands), and each example builds several
@@ -122,7 +146,7 @@ def items(context: str, *, implementations: tuple[str, ...] = IMPLEMENTATIONS,
                 if contexts.not_applicable(context, built, dtype, like) is not None:
                     continue
                 for implementation in implementations:
-                    item = catalog.Item(case, shape, dtype, implementation, spec)
+                    item = Item(case, shape, dtype, implementation, spec)
                     marks = _marks(case.name, context, dtype)
                     if (context, case.name) in UNRESOLVED:
                         continue
@@ -134,13 +158,13 @@ def items(context: str, *, implementations: tuple[str, ...] = IMPLEMENTATIONS,
     return found
 
 
-def _check(item: catalog.Item, parametrization: Any) -> Any:
+def _check(item: Item, parametrization: Any) -> Any:
     if item.case.constraint is not None:
         return item.case.constraint(parametrization)
     return spec_constraint(item.spec)
 
 
-def _draw(data: Any, item: catalog.Item, label: str) -> Tensor:
+def _draw(data: Any, item: Item, label: str) -> Tensor:
     X: Tensor = data.draw(item.inputs("cpu"), label=label)
     return X
 
@@ -160,7 +184,7 @@ BACKENDS = contexts._compile.BACKENDS if THOROUGH else ("aot_eager",)
 @pytest.mark.parametrize("item", items("compile"))
 @_budget("compile")
 @given(data=st.data())
-def test_compile(item: catalog.Item, backend: str, data: Any) -> None:
+def test_compile(item: Item, backend: str, data: Any) -> None:
     """The compiled network gives eager's value and gradients (one compile per item)."""
     artefacts = _ARTEFACTS.setdefault(f"{item}-{backend}", {})
     with catalog.seeded(_seed(data)):
@@ -171,7 +195,7 @@ def test_compile(item: catalog.Item, backend: str, data: Any) -> None:
 @pytest.mark.parametrize("item", items("fullgraph"))
 @_budget("fullgraph")
 @given(data=st.data())
-def test_fullgraph(item: catalog.Item, data: Any) -> None:
+def test_fullgraph(item: Item, data: Any) -> None:
     """torch.compile(fullgraph=True) traces the network as one graph."""
     with catalog.seeded(_seed(data)):
         contexts.fullgraph(item.build, _draw(data, item, "X"),
@@ -179,7 +203,7 @@ def test_fullgraph(item: catalog.Item, data: Any) -> None:
 
 
 @pytest.mark.parametrize("item", items("recompile"))
-def test_recompile(item: catalog.Item) -> None:
+def test_recompile(item: Item) -> None:
     """Training a compiled network (8 fresh networks × 3 steps) recompiles only per instance."""
     with catalog.seeded(0):
         X = _fixed_input(item)
@@ -187,7 +211,7 @@ def test_recompile(item: catalog.Item) -> None:
                             across_instances=False)
 
 
-def _fixed_input(item: catalog.Item) -> Tensor:
+def _fixed_input(item: Item) -> Tensor:
     """One deterministic input of the item's domain (the recompile counts do not depend on
     its values): the first example a derandomized search draws."""
     found: list[Tensor] = []
@@ -204,7 +228,7 @@ def _fixed_input(item: catalog.Item) -> Tensor:
 @pytest.mark.parametrize("item", items("export"))
 @_budget("export")
 @given(data=st.data())
-def test_export(item: catalog.Item, data: Any) -> None:
+def test_export(item: Item, data: Any) -> None:
     """torch.export matches eager inside and outside cached(), and follows its originals."""
     with catalog.seeded(_seed(data)):
         contexts.exported(item.build, _draw(data, item, "X"), _draw(data, item, "X2"),
@@ -214,7 +238,7 @@ def test_export(item: catalog.Item, data: Any) -> None:
 @pytest.mark.parametrize("item", items("functional"))
 @_budget("functional")
 @given(data=st.data())
-def test_functional(item: catalog.Item, data: Any) -> None:
+def test_functional(item: Item, data: Any) -> None:
     """functional_call with originals equals the module; vmap over them equals a loop."""
     with catalog.seeded(_seed(data)):
         contexts.functional(item.build, _draw(data, item, "X"), _draw(data, item, "X2"),
@@ -224,7 +248,7 @@ def test_functional(item: catalog.Item, data: Any) -> None:
 @pytest.mark.parametrize("item", items("autocast"))
 @_budget("autocast")
 @given(data=st.data())
-def test_autocast(item: catalog.Item, data: Any) -> None:
+def test_autocast(item: Item, data: Any) -> None:
     """CPU bfloat16 autocast runs and keeps the constraint at bfloat16's tolerance."""
     with catalog.seeded(_seed(data)):
         p = item.build()
@@ -235,7 +259,7 @@ def test_autocast(item: catalog.Item, data: Any) -> None:
 @pytest.mark.parametrize("item", items("meta"))
 @_budget("meta")
 @given(data=st.data())
-def test_meta(item: catalog.Item, data: Any) -> None:
+def test_meta(item: Item, data: Any) -> None:
     """Meta build, to_empty, re-initialisation through right_inverse keeps the constraint."""
     with catalog.seeded(_seed(data)):
         p = item.build()
@@ -247,7 +271,7 @@ def test_meta(item: catalog.Item, data: Any) -> None:
 @pytest.mark.parametrize("item", items("conversion"))
 @_budget("conversion")
 @given(data=st.data())
-def test_conversion(item: catalog.Item, data: Any) -> None:
+def test_conversion(item: Item, data: Any) -> None:
     """.to(float64), .to(device), .half() keep it working, swapping off and on."""
     with catalog.seeded(_seed(data)):
         p = item.build()
@@ -259,7 +283,7 @@ def test_conversion(item: catalog.Item, data: Any) -> None:
 @pytest.mark.parametrize("item", items("train"))
 @_budget("train")
 @given(data=st.data())
-def test_train(item: catalog.Item, optimizer: str, data: Any) -> None:
+def test_train(item: Item, optimizer: str, data: Any) -> None:
     """20 optimizer steps keep the constraint; two forwards, one backward work."""
     with catalog.seeded(_seed(data)):
         p = item.build()
@@ -270,7 +294,7 @@ def test_train(item: catalog.Item, optimizer: str, data: Any) -> None:
 @pytest.mark.parametrize("item", items("resume"))
 @_budget("resume")
 @given(data=st.data())
-def test_resume(item: catalog.Item, data: Any) -> None:
+def test_resume(item: Item, data: Any) -> None:
     """Save, load with weights_only=True, continue: bit-identical to not stopping."""
     with catalog.seeded(_seed(data)):
         contexts.resume(item.build, _draw(data, item, "X"), _draw(data, item, "X2"),
@@ -280,7 +304,7 @@ def test_resume(item: catalog.Item, data: Any) -> None:
 # ------------------------------------------------------------ torch's defects, strict xfail
 
 
-def _law_call(context: str, item: catalog.Item, X: Tensor) -> None:
+def _law_call(context: str, item: Item, X: Tensor) -> None:
     p = item.build()
     check = _check(item, p)
     impl = item.implementation
@@ -298,7 +322,7 @@ def _law_call(context: str, item: catalog.Item, X: Tensor) -> None:
     param for context in ("meta", "functional", "conversion")
     for param in items(context, implementations=("torch", "paramcheck"), dtypes=FLOATS,
                        defects=True)])
-def test_known_defect(context: str, item: catalog.Item) -> None:
+def test_known_defect(context: str, item: Item) -> None:
     """The cells of TORCH_DEFECTS, on one fixed input each: each must fail (strict xfail)."""
     with catalog.seeded(0):
         _law_call(context, item, _fixed_input(item))

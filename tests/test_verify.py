@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 import paramcheck
 from paramcheck import known_bugs, strategies
+from paramcheck._profiles import profile_name
 from paramcheck.engine._property import BATCH_SIZE
 from paramcheck.errors import UsageError, VerificationFailed
 from paramcheck.properties import builtin
@@ -543,7 +544,14 @@ def _seeds() -> list[int]:
 )
 def test_no_property_fails_on_a_correct_shipped_transform(
         name: str, parametrization: Any, kwargs: dict[str, Any], seed: int) -> None:
-    report = paramcheck.verify(parametrization, seed=seed, **kwargs)
+    # verify end to end (plan, inputs, search, verdicts) on every correct transform. The
+    # laws themselves get the profile's full budget on every case in the property suite
+    # (properties/test_transforms.py, the same catalog), so the depth of the search is that
+    # suite's job; here 25 examples per property and dtype exercise verify's plumbing on
+    # every entry at a quarter of the ci profile's cost. The thorough profile runs the
+    # profile's own budget.
+    budget = {} if profile_name() == "thorough" else {"max_examples": 25}
+    report = paramcheck.verify(parametrization, seed=seed, **kwargs, **budget)
     assert report.ok, str(report)
 
 

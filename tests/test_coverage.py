@@ -298,3 +298,20 @@ def test_opt_in_known_bugs_fail_exactly_their_property(bug: type) -> None:
     report = paramcheck.verify(bug(), max_examples=10, properties=every)
     assert {f.property for f in report.failures} == {bug.breaks}, str(report)
 
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def test_cache_compares_with_a_freshly_built_twin_not_a_deep_copy() -> None:
+    """A forward memoizing on the tensor's identity keeps the first mask after an
+    in-place update; a deep copy carries the memo, so only a freshly built twin sees it."""
+    from paramcheck.known_bugs import MemoizedTopK, TopKMagnitude
+
+    g = torch.Generator().manual_seed(0)
+    X, X2 = torch.randn(2, 4, 4, generator=g, dtype=torch.float64)
+    assert not torch.equal(TopKMagnitude().mask(X), TopKMagnitude().mask(X2))
+    properties.cache(TopKMagnitude(), X, X2)
+    with pytest.raises(AssertionError, match="freshly built twin"):
+        properties.cache(MemoizedTopK(), X, X2)
+    properties.cache(MemoizedTopK(), X)  # without a second point there is nothing stale

@@ -21,7 +21,9 @@ from paramcheck.known_bugs import (
     ElementwiseLogSPD,
     GradNormalizingSkew,
     HostBoundCayleyMap,
+    MemoizedTopK,
     NaivePositive,
+    TopKMagnitude,
     TransposeSymmetric,
     TutorialCayleyMap,
     UnsavedBaseOrthogonal,
@@ -203,6 +205,34 @@ def test_grad_normalizing_skew_differs_inside_and_outside_cached() -> None:
     X = torch.randn(3, 3, dtype=torch.float64, requires_grad=True)
     assert torch.equal(GradNormalizingSkew()(X), Skew()(X))
     assert torch.autograd.gradcheck(GradNormalizingSkew(), (X,))
+
+
+def after_one_step(transform: nn.Module) -> tuple[nn.Module, Tensor]:
+    """A layer pruned by ``transform`` and its weight after one in-place SGD step.
+
+    The loss ``½‖W‖²`` with learning rate 1 drives the kept entries to zero (their
+    gradient is themselves; the dropped ones get none), so the largest entries of the
+    updated original are the ones the first mask dropped.
+    """
+    torch.manual_seed(0)
+    layer = nn.Linear(6, 6).double()
+    torch_parametrize.register_parametrization(layer, "weight", transform)
+    opt = torch.optim.SGD(layer.parameters(), lr=1.0)
+    (layer.weight.square().sum() / 2).backward()
+    opt.step()
+    return layer, layer.weight.detach()
+
+
+def test_memoized_top_k_keeps_the_first_mask_and_a_deep_copy_keeps_it_too() -> None:
+    layer, stale = after_one_step(MemoizedTopK())
+    current = TopKMagnitude()(layer.parametrizations.weight.original.detach())
+    assert max_abs(stale) == 0 < max_abs(current)  # the mask did not follow the step...
+    assert torch.equal(copy.deepcopy(layer).weight, stale)  # ...nor does a deep copy's
+    original = layer.parametrizations.weight.original.detach()
+    assert torch.equal(MemoizedTopK()(original), current)  # a fresh instance's does
+    right, weight = after_one_step(TopKMagnitude())
+    assert torch.equal(weight, TopKMagnitude()(right.parametrizations.weight.original.detach()))
+    assert max_abs(weight) > 0
 
 
 # --- state --------------------------------------------------------------------------------------

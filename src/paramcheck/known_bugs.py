@@ -261,6 +261,66 @@ def _normalized(grad: Tensor | None) -> Tensor | None:
     return None if grad is None else grad / (grad.norm() + 1e-12)
 
 
+class TopKMagnitude(nn.Module):
+    """Magnitude pruning: keep the ``keep`` fraction of largest-magnitude entries of each
+    row, recomputed from the current weight at every read (the correct twin of
+    :class:`MemoizedTopK`; sparse training such as RigL or TopKAST prunes this way).
+
+    Ties are broken by position (a stable sort), so a batch and its items keep the same
+    entries. ``right_inverse`` is the identity, exact on the image (rows with at most
+    ``k`` nonzero entries, whose top ``k`` hold them all). The mask is piecewise
+    constant: its gradient is zero, and ``X ⊙ M`` passes the gradient through ``M``.
+    """
+
+    spec = Spec(
+        constraint=None,
+        inputs="matrix",
+        inverse_exact_on="tensors with at most k nonzero entries per row (the image)",
+    )
+
+    def __init__(self, keep: float = 0.5) -> None:
+        super().__init__()
+        self.keep = keep
+
+    def mask(self, X: Tensor) -> Tensor:
+        k = max(1, int(self.keep * X.shape[-1]))
+        order = X.detach().abs().argsort(dim=-1, descending=True, stable=True)
+        return torch.zeros_like(X, dtype=torch.bool).scatter_(-1, order[..., :k], True)
+
+    def forward(self, X: Tensor) -> Tensor:
+        return torch.where(self.mask(X), X, 0.0)
+
+    def right_inverse(self, A: Tensor) -> Tensor:
+        return A
+
+
+class MemoizedTopK(TopKMagnitude):
+    """Top-k pruning that reuses its mask while the weight is the same tensor. Breaks ``cache``.
+
+    "Sorting every row at every forward is slow, and the weight is the same tensor
+    between calls", so forward keeps ``(X, mask)`` and recomputes only for another
+    tensor. But an optimizer step updates the parameter *in place*: the same tensor
+    object with new values, so after the first step the mask is the first weight's and
+    the pruning never follows training. Every law on one evaluation holds (a batch's
+    items, a right inverse's output and gradcheck's inputs are other tensors, or the
+    same values). ``copy.deepcopy`` carries the memo (it maps the stored tensor to the
+    copy's own original), so a deep copy of a trained layer is as stale as the layer;
+    only a freshly built twin holding the same parameters shows it. The fix keys the
+    memo on ``X._version`` too (which every in-place update bumps), or drops it.
+    """
+
+    breaks = "cache"
+
+    def __init__(self, keep: float = 0.5) -> None:
+        super().__init__(keep)
+        self._memo: tuple[Tensor, Tensor] | None = None
+
+    def forward(self, X: Tensor) -> Tensor:
+        if self._memo is None or self._memo[0] is not X:  # the bug: identity, not value
+            self._memo = (X, self.mask(X))
+        return torch.where(self._memo[1], X, 0.0)
+
+
 class UnsavedBaseOrthogonal(nn.Module):
     """Orthogonal map with a trivialization base kept out of the ``state_dict``. Breaks ``state``.
 
@@ -306,6 +366,7 @@ KNOWN_BUGS: tuple[type[nn.Module], ...] = (
     NaivePositive,
     ElementwiseLogSPD,
     GradNormalizingSkew,
+    MemoizedTopK,
     DetachedNormSphere,
     TransposeSymmetric,
     TransposeInverseSkew,

@@ -76,6 +76,30 @@ def _fresh_read(h: nn.Module, X: Tensor, what: str) -> Tensor:
     return tg.read_weight(copy.deepcopy(h), X, what=what).detach()
 
 
+def _twin_read(target: tg.Target, h: nn.Module, X: Tensor, impl: Any, what: str) -> Tensor:
+    """The weight of a freshly built twin of ``h`` holding ``h``'s current tensors.
+
+    The twin registers a new copy of the chain on a host whose weight is the one ``h``
+    was registered on (``f1(X)``, computed by a throwaway copy, so that the twin's
+    modules run ``right_inverse`` at registration as ``h``'s did, and no ``forward``
+    before their first read), then takes every parameter and buffer of ``h``
+    (persistent or not: what ``state_dict`` leaves out is the state property's
+    business). State a forward keeps anywhere else (a plain attribute set by an earlier
+    call) is then the twin's own, from its first read: a forward reading stale state
+    disagrees with it, where a deep copy of ``h`` carries the same stale state.
+    """
+    twin = tg.Host(tg.first_image(target.fresh(X), X))
+    for module in target.fresh(X):
+        impl.register_parametrization(twin, "weight", module, unsafe=True)
+    held = {**dict(h.named_parameters()), **dict(h.named_buffers())}
+    with torch.no_grad():
+        for name, t in [*twin.named_parameters(), *twin.named_buffers()]:
+            source = held.get(name)
+            if source is not None and source.shape == t.shape:
+                t.copy_(source)
+    return tg.read_weight(twin, X, what=what).detach()
+
+
 def cache(
     parametrization: object,
     X: Tensor,
@@ -95,7 +119,8 @@ def cache(
     """
     require_tensor(X)
     impl = tg.implementation(implementation)
-    chain = as_target(parametrization).fresh(X)
+    target = as_target(parametrization)
+    chain = target.fresh(X)
     h = tg.host(chain, X, impl, unsafe=True, set_original=True)
     G = tg.gradient_pattern(X)
     n = num.inner_dim(X.shape)
@@ -156,9 +181,16 @@ def cache(
                 with torch.no_grad():
                     originals[0].copy_(X2)
                 expected = _fresh_read(h, X2, "weight after updating the original")
+                rebuilt = _twin_read(target, h, X, impl,
+                                     "the weight of a freshly built twin holding X2")
                 moved = tg.read_weight(h, X2, what="weight after updating the original")
                 num.assert_close("the weight after an in-place update of the original to X2",
                                  "an uncached read", moved.detach(), expected, n, e)
+                num.assert_close(
+                    "the weight after an in-place update of the original to X2",
+                    "the weight of a freshly built twin holding the same parameters and "
+                    "buffers (state kept outside them, as a plain attribute set by an "
+                    "earlier call, is stale)", moved.detach(), rebuilt, n, e)
     finally:
         remove()
 

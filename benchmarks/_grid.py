@@ -46,3 +46,11 @@ def require_device(name: str) -> None:
     """
     if name == "cuda" and not any(os.path.exists(node) for node in _GPU_NODES):
         raise NotImplementedError("no GPU driver on this machine")
+
+# Families of the compile and export benchmarks: one per kind of transform (elementwise
+# on a matrix, a solve, a matrix exponential, Householder products). Each inductor compile
+# takes 20-40 s on 2 cores, hence not every family.
+COMPILE_FAMILIES = ("symmetric", "orthogonal_cayley", "orthogonal_exp", "stiefel")
+# The family of the compiled training step and of the export benchmarks: an orthogonal
+# recurrent kernel, the case of pytorch/pytorch#167645 and of orthogonal RNNs.
+STEP_FAMILY = "orthogonal_cayley"

@@ -304,6 +304,204 @@ class Recurrent:
         return torch.cuda.max_memory_allocated(self.where) - before
 
 
+# ----------------------------------------------------------------------------- compile and export
+
+#: Backends of ``torch.compile`` measured, and "none": the same step run eagerly.
+BACKENDS = ("none", "aot_eager", "inductor")
+
+
+class RecurrentModel(nn.Module):
+    """``h <- tanh(W h)`` for ``steps`` steps; ``W`` read at every step.
+
+    The model of the compile and export workloads: ``cell.weight`` is parametrized by
+    ``family`` (or a plain parameter for ``family="plain"``), so an uncached forward
+    evaluates the transform ``steps`` times and a cached one once.
+    """
+
+    def __init__(self, family: str, n: int, impl: str, where: torch.device, steps: int) -> None:
+        super().__init__()
+        if family == "plain":
+            torch.manual_seed(0)
+            self.cell = nn.Linear(n, n, bias=False, dtype=DTYPE).to(where)
+        else:
+            self.cell = parametrized_linear(family, n, impl, where)
+        self.steps = steps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for _ in range(self.steps):
+            h = torch.tanh(nn.functional.linear(h, self.cell.weight))
+        return h
+
+
+def recurrent_loss(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The loss of a training step; the function ``torch.compile`` compiles.
+
+    One module-level function, compiled once per backend: calling it on several model
+    instances shows whether compile's guards hold across them (pytorch/pytorch#125314).
+    """
+    return model(x).square().mean()
+
+
+def compiler(backend: str) -> Callable[[nn.Module, torch.Tensor], torch.Tensor]:
+    """``recurrent_loss`` compiled with ``backend`` ("none": not compiled)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "none":
+        return recurrent_loss
+    compiled: Callable[[nn.Module, torch.Tensor], torch.Tensor] = torch.compile(
+        recurrent_loss, backend=backend
+    )
+    return compiled
+
+
+def _model(family: str, mode: str, impl: str, where: torch.device, n: int, steps: int
+           ) -> RecurrentModel:
+    """The recurrent model of ``mode``: "plain" is the unparametrized twin."""
+    caching(impl, mode)  # validates mode and impl
+    return RecurrentModel("plain" if mode == "plain" else family, n, impl, where, steps)
+
+
+class TrainingStep:
+    """One training step of :class:`RecurrentModel`: forward, backward, an SGD step.
+
+    The forward (and, through AOTAutograd, the backward) runs compiled by ``backend``
+    (``"none"``: eager), as in a training loop that wraps the model in ``torch.compile``;
+    the optimizer step stays eager. ``mode``: "uncached", "cached" (the forward inside one
+    ``cached()`` block) or "plain" (the unparametrized twin). The constructor compiles
+    (the first call) and warms up, so the timed call is the steady state.
+    """
+
+    def __init__(
+        self,
+        family: str,
+        mode: str,
+        impl: str = "paramcheck",
+        backend: str = "none",
+        dev: str = "cpu",
+        n: int = 64,
+        steps: int = 8,
+        batch: int = 16,
+    ) -> None:
+        self.where = device(dev)
+        self.model = _model(family, mode, impl, self.where, n, steps)
+        self.loss = compiler(backend)
+        self.mode, self.impl = mode, impl
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=1e-3)
+        generator = torch.Generator().manual_seed(1)
+        self.x = torch.randn(batch, n, generator=generator, dtype=DTYPE).to(self.where)
+        self()  # compiles
+        self()  # warm-up
+
+    def __call__(self) -> None:
+        with caching(self.impl, self.mode):
+            loss = self.loss(self.model, self.x)
+        loss.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        synchronize(self.where)
+
+
+def compile_counts(
+    family: str, mode: str, impl: str = "paramcheck", backend: str = "eager", instances: int = 8
+) -> dict[str, float]:
+    """Compile ``recurrent_loss`` once and run forward and backward on ``instances`` models.
+
+    Returns ``seconds`` (wall clock of the first call: tracing, compiling, running),
+    ``cpu_seconds`` (the CPU time of the same: this process's and its finished children's,
+    the C++ compiler's included; inductor compiles in this process, ``compile_threads=1``, so
+    none of it hides in a worker pool. Unlike the wall clock it does not grow while other
+    jobs hold the cores), and torch._dynamo's own counts: ``graphs`` (graphs compiled for the
+    first instance), ``graph_breaks`` (for the first instance) and ``recompiles`` (frames
+    compiled again for the other ``instances - 1``: 0 when the guards hold across
+    instances). Starts from ``torch._dynamo.reset()`` with empty counters; inductor's and
+    AOTAutograd's on-disk caches are off, so every call compiles from scratch.
+    """
+    from torch._dynamo.utils import counters
+
+    cold = (
+        torch._inductor.config.patch(fx_graph_cache=False, compile_threads=1),
+        torch._functorch.config.patch(enable_autograd_cache=False),
+    )
+    where = torch.device("cpu")
+    models = [_model(family, mode, impl, where, 64, 8) for _ in range(instances)]
+    x = torch.randn(16, 64, generator=torch.Generator().manual_seed(1), dtype=DTYPE)
+    torch._dynamo.reset()
+    counters.clear()
+    loss = torch.compile(recurrent_loss, backend=backend)
+
+    def step(model: nn.Module) -> None:
+        with caching(impl, mode):
+            value = loss(model, x)
+        value.backward()
+
+    with cold[0], cold[1]:
+        began, began_cpu = time.perf_counter(), _cpu_seconds()
+        step(models[0])
+        seconds, cpu_seconds = time.perf_counter() - began, _cpu_seconds() - began_cpu
+    first_frames = counters["frames"]["ok"]
+    graphs = counters["stats"]["unique_graphs"]
+    graph_breaks = sum(counters["graph_break"].values())
+    with cold[0], cold[1]:
+        for model in models[1:]:
+            step(model)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "graphs": graphs,
+        "graph_breaks": graph_breaks,
+        "recompiles": counters["frames"]["ok"] - first_frames,
+    }
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have finished (Unix)."""
+    try:
+        import resource
+    except ImportError:  # Windows: this process only
+        return time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+class Exported:
+    """:class:`RecurrentModel` through ``torch.export``, run uncached or inside ``cached()``.
+
+    ``export``: "outside" (``torch.export.export`` called as usual) or "inside" (called
+    inside a ``cached()`` block, so the trace reads the weight from the cache). The
+    exported program is a graph of aten ops: a parametrization is traced into it, and
+    ``cached()`` at run time can no longer change what it computes (pytorch/pytorch#167645).
+    ``seconds`` is the wall time of the export.
+    """
+
+    def __init__(
+        self, family: str, export: str, impl: str = "paramcheck", n: int = 64, steps: int = 8
+    ) -> None:
+        if export not in ("outside", "inside"):
+            raise ValueError(f"export must be 'outside' or 'inside', got {export!r}")
+        self.model = _model(family, "uncached", impl, torch.device("cpu"), n, steps)
+        self.x = torch.randn(16, n, generator=torch.Generator().manual_seed(1), dtype=DTYPE)
+        began = time.perf_counter()
+        with caching(impl, "cached" if export == "inside" else "uncached"):
+            program = torch.export.export(self.model, (self.x,))
+        self.seconds = time.perf_counter() - began
+        self.module = program.module()
+        self.impl = impl
+        self()  # warm-up
+
+    def __call__(self) -> None:
+        self.module(self.x)
+
+    def eager(self, mode: str) -> Callable[[], None]:
+        """The same model run eagerly, uncached or inside ``cached()``: the reference."""
+
+        def run() -> None:
+            with caching(self.impl, mode):
+                self.model(self.x)
+
+        return run
+
+
 # ----------------------------------------------------------------------------- measuring
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _workloads as workloads
-from ._grid import FAMILIES, IMPLS, MODES
+from ._grid import FAMILIES, IMPLS, MODES, STEP_FAMILY
 
 # A smaller grid than asv's: one size, the extremes of k.
 GRID: dict[str, list[Any]] = {
@@ -28,6 +28,11 @@ GRID: dict[str, list[Any]] = {
     "impl": list(IMPLS),
     "variant": list(workloads.WeightReads.VARIANTS),
     "fb_mode": ["plain", *MODES],
+    # Compiled steps: aot_eager only (an inductor compile takes 20-40 s on 2 cores; asv
+    # measures inductor), next to eager ("none").
+    "backend": ["none", "aot_eager"],
+    "step_mode": ["plain", *MODES],
+    "export": ["outside", "inside"],
 }
 
 
@@ -66,3 +71,13 @@ def test_register(benchmark: Any, impl: str) -> None:
 def test_forward_backward(benchmark: Any, fb_mode: str, impl: str) -> None:
     benchmark.group = f"recurrent 16 steps, forward+backward: {fb_mode}"
     benchmark(build(workloads.Recurrent, "identity", 32, fb_mode, impl))
+
+
+def test_training_step(benchmark: Any, step_mode: str, impl: str, backend: str) -> None:
+    benchmark.group = f"training step {STEP_FAMILY} {step_mode}, backend={backend}"
+    benchmark(build(workloads.TrainingStep, STEP_FAMILY, step_mode, impl, backend))
+
+
+def test_exported_forward(benchmark: Any, export: str, impl: str) -> None:
+    benchmark.group = f"exported forward {STEP_FAMILY}, export {export} cached()"
+    benchmark(build(workloads.Exported, STEP_FAMILY, export, impl))

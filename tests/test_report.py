@@ -34,14 +34,17 @@ def raw_runs() -> list[dict]:
     return sorted(runs, key=lambda r: r["date"])
 
 
-def raw_value(run: dict, benchmark: str, **params: object) -> float | None:
-    """The value asv stored for ``params`` (by name), found by walking the product."""
+def raw_value(
+    run: dict, benchmark: str, column: str = "result", **params: object
+) -> float | None:
+    """The value asv stored for ``params`` (by name), found by walking the product;
+    ``column`` "stats_q_25" or "stats_q_75" for the quartiles of its samples."""
     names = json.loads((RESULTS / "benchmarks.json").read_text())[benchmark]["param_names"]
     row = dict(zip(run["result_columns"], run["results"][benchmark], strict=False))
     wanted = tuple(repr(params[n]) for n in names)
     if row["result"] is None:  # asv stores a failed benchmark without parameters as null
         return None
-    for combo, value in zip(itertools.product(*row["params"]), row["result"], strict=True):
+    for combo, value in zip(itertools.product(*row["params"]), row[column], strict=True):
         if combo == wanted:
             return value
     raise KeyError(params)
@@ -66,7 +69,7 @@ def frame() -> pd.DataFrame:
 def test_the_frame_has_one_row_per_measured_number(frame: pd.DataFrame) -> None:
     assert list(frame.columns) == [
         "benchmark", "transform", "n", "k", "cached", "device", "implementation",
-        "value", "unit", "commit", "date", "machine", "env",
+        "value", "q25", "q75", "unit", "commit", "date", "machine", "env",
     ]
     measured = 0
     for run in raw_runs():
@@ -143,14 +146,20 @@ def test_cached_speedup_is_uncached_over_cached_at_the_latest_commit(tmp_path: P
               "implementation": "torch"}
     uncached = raw_value(last, TOY, **params, cached=False)
     cached = raw_value(last, TOY, **params, cached=True)
+    # The spread: uncached's first quartile over cached's third, and the other way round.
+    low = raw_value(last, TOY, "stats_q_25", **params, cached=False) / raw_value(
+        last, TOY, "stats_q_75", **params, cached=True)
+    high = raw_value(last, TOY, "stats_q_75", **params, cached=False) / raw_value(
+        last, TOY, "stats_q_25", **params, cached=True)
     text = (tmp_path / "benchmarks" / "cached_speedup.md").read_text()
     assert f"commit {last['commit_hash'][:8]}" in text
     table = section(text, f"### {TOY}")
     assert table[0] == (
-        "| transform | n | k | device | implementation | uncached | cached | speedup |"
+        "| transform | n | k | device | implementation | uncached | cached | speedup | spread |"
     )
     (line,) = [x for x in table if x.startswith("| symmetric | 8 | 8 | cpu | torch |")]
-    assert line.endswith(f" | {uncached / cached:.2f}× |")
+    assert line.endswith(f" | {uncached / cached:.2f}× | {low:.2f}–{high:.2f}× |")
+    assert low <= uncached / cached <= high
     # 2 transforms x 2 sizes x 2 k x 2 implementations on the CPU; CUDA was skipped.
     assert len(table) == 2 + 16
 
@@ -163,15 +172,18 @@ def test_cost_ratio_is_paramcheck_over_torch(tmp_path: Path) -> None:
     theirs = raw_value(last, TOY, **params, implementation="torch")
     text = (tmp_path / "benchmarks" / "cost_ratio.md").read_text()
     table = section(text, f"### {TOY}")
-    assert table[0] == "| transform | n | k | cached | device | paramcheck | torch | ratio |"
+    assert table[0] == (
+        "| transform | n | k | cached | device | paramcheck | torch | ratio | spread |"
+    )
     (line,) = [x for x in table if x.startswith("| skew | 64 | 1 | False | cpu |")]
-    assert line.endswith(f" | {ours / theirs:.2f}× |")
+    assert f" | {ours / theirs:.2f}× | " in line
     # The track_ benchmark is listed with its own value, per transform.
     tracked = section(text, "### bench_toy.TrackCostRatio.track_cost_ratio")
     values = [raw_value(last, "bench_toy.TrackCostRatio.track_cost_ratio", transform=t)
               for t in ("skew", "symmetric")]
-    assert tracked == ["| transform | value |", "| --- | ---: |",
-                       f"| skew | {values[0]:.2f}× |", f"| symmetric | {values[1]:.2f}× |"]
+    assert [x.rsplit(" | ", 1)[0] + " |" for x in tracked] == [
+        "| transform | value |", "| --- | ---: |",
+        f"| skew | {values[0]:.2f}× |", f"| symmetric | {values[1]:.2f}× |"]
 
 
 def test_history_lists_the_commits_oldest_first(tmp_path: Path) -> None:
@@ -201,7 +213,9 @@ def test_the_report_writes_its_files_and_nothing_else(tmp_path: Path) -> None:
     (tmp_path / "verification.md").write_text("| committed table |\n")
     dest = report.write_report(report.load_results(RESULTS), tmp_path)
     assert dest == tmp_path / "benchmarks"
-    assert sorted(p.name for p in dest.iterdir()) == sorted(report.FILES)
+    written = {p.name for p in dest.iterdir()}
+    # The toy measured no compile benchmark and one torch release: no plot of either.
+    assert written == set(report.FILES) - {"compile.png", "releases.png"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "benchmarks",
                                                           "verification.md"]
     assert (tmp_path / "README.md").read_text() == "the user's own file\n"
@@ -358,3 +372,77 @@ def _machine_without_benchmarks_json(root: Path) -> Path:
 )
 def test_quantities_are_formatted_with_three_significant_digits(value, unit, text) -> None:
     assert _markdown.quantity(value, unit) == text
+
+
+# -- compile, export and torch-release tables (tidy frames built here) -----------------
+
+
+def tidy_rows(rows: list[dict], env: str = "virtualenv-py3.11-torch2.13.0") -> pd.DataFrame:
+    """A tidy frame of ``rows`` measured on one commit, machine and environment."""
+    from paramcheck.benchreport import _frame
+
+    common = {"commit": "c0ffee00", "date": pd.Timestamp("2026-01-01", tz="UTC"),
+              "machine": "box", "env": env, "unit": "seconds", "q25": None, "q75": None}
+    return _frame.tidy([{**common, **row} for row in rows])
+
+
+def test_compiled_steps_divide_each_backend_by_eager() -> None:
+    from paramcheck.benchreport import _tables
+
+    rows = [{"benchmark": "compiled.CompiledStep.time_step", "mode": mode, "impl": "torch",
+             "backend": backend, "value": value}
+            for mode, scale in (("uncached", 1.0), ("cached", 0.5))
+            for backend, value in (("none", 4.0 * scale), ("aot_eager", 2.0 * scale),
+                                   ("inductor", 1.0 * scale))]
+    table = _tables.compiled_steps(tidy_rows(rows))
+    assert list(table.columns) == ["benchmark", "mode", "implementation", "unit", "none",
+                                   "aot_eager", "inductor", "aot_eager/eager", "inductor/eager"]
+    assert table["aot_eager/eager"].tolist() == [0.5, 0.5]
+    assert table["inductor/eager"].tolist() == [0.25, 0.25]
+
+
+def test_counts_put_each_track_in_its_own_column() -> None:
+    from paramcheck.benchreport import _tables
+
+    rows = [{"benchmark": f"compiled.Recompiles.track_{track}", "family": family,
+             "impl": "paramcheck", "value": value, "unit": "count"}
+            for family, (recompiles, breaks) in (("plain", (0, 0)), ("skew", (7, 3)))
+            for track, value in (("recompiles", recompiles), ("graph_breaks", breaks))]
+    rows.append({"benchmark": "read.ReadCost.time_read", "family": "skew", "value": 1.0})
+    table = _tables.counts(tidy_rows(rows), "compiled.")
+    assert list(table.columns) == ["benchmark", "family", "implementation", "graph_breaks",
+                                   "recompiles"]
+    assert table.set_index("family")["recompiles"].to_dict() == {"plain": 0, "skew": 7}
+    assert table.set_index("family")["graph_breaks"].to_dict() == {"plain": 0, "skew": 3}
+
+
+def test_torch_releases_stand_side_by_side_oldest_first() -> None:
+    from paramcheck.benchreport import _tables
+
+    frames = [
+        tidy_rows([{"benchmark": "ratios.CachedRatio.track_cached_over_uncached",
+                    "family": "skew", "value": value, "unit": "ratio"}],
+                  env=f"virtualenv-py3.11-hypothesis6.170.17-torch{version}")
+        for version, value in (("2.14.1", 0.07), ("2.9.1", 0.05), ("2.13.0", 0.06))
+    ]
+    frame = pd.concat(frames, ignore_index=True)
+    table = _tables.torch_releases(frame)
+    # Numeric order: "2.14.1" sorts before "2.9.1" as text.
+    assert [c for c in table.columns if c[0].isdigit()] == ["2.9.1", "2.13.0", "2.14.1"]
+    assert table[["2.9.1", "2.13.0", "2.14.1"]].iloc[0].tolist() == [0.05, 0.06, 0.07]
+    assert _tables.torch_releases(frames[0]).empty  # one release: nothing to compare
+
+
+def test_compile_and_release_reports_are_written(tmp_path: Path) -> None:
+    step = [{"benchmark": "compiled.CompiledStep.time_step", "mode": "cached",
+             "impl": "torch", "backend": b, "value": v}
+            for b, v in (("none", 2.0), ("inductor", 1.0))]
+    counts = [{"benchmark": "compiled.CompileTime.track_compile_seconds", "family": "skew",
+               "impl": "torch", "backend": "inductor", "value": 20.0},
+              {"benchmark": "compiled.Recompiles.track_recompiles", "family": "skew",
+               "impl": "torch", "mode": "uncached", "value": 7.0, "unit": "count"}]
+    frame = tidy_rows(step + counts)
+    report.write_report(frame, tmp_path)
+    text = (tmp_path / "benchmarks" / "compile.md").read_text()
+    assert "| time_step | cached | torch | 2.00 s | 1.00 s | 0.50× |" in text
+    assert (tmp_path / "benchmarks" / "compile.png").read_bytes().startswith(b"\x89PNG")

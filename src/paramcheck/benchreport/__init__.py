@@ -31,7 +31,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from paramcheck.benchreport import _asv, _atomic, _frame, _markdown, _plots, _pytest_benchmark
+from paramcheck.benchreport import (
+    _asv,
+    _atomic,
+    _frame,
+    _markdown,
+    _plots,
+    _pytest_benchmark,
+    _tables,
+)
+from paramcheck.benchreport._frame import parameter_columns
+from paramcheck.benchreport._plots import short_name
 from paramcheck.benchreport._tables import (
     BASELINE,
     OURS,
@@ -39,9 +49,12 @@ from paramcheck.benchreport._tables import (
     Run,
     at_run,
     cached_speedup,
+    compiled_steps,
     cost_ratio,
+    counts,
     histories,
     latest_runs,
+    torch_releases,
     tracked_ratios,
 )
 from paramcheck.errors import UsageError
@@ -57,10 +70,17 @@ FILES = (
     "cached_speedup.png",
     "cost_ratio.md",
     "cost_ratio.png",
+    "compile.md",
+    "compile.png",
+    "releases.md",
+    "releases.png",
     "history.md",
     "history.png",
     "results.csv",
 )
+#: The benchmark modules of the compile and export tables.
+COMPILE_PREFIX = "compiled."
+EXPORT_PREFIX = "export."
 #: How many commits the history shows, newest last.
 HISTORY_COMMITS = 10
 
@@ -105,31 +125,47 @@ def render(frame: pd.DataFrame, folder: Path, history: int = HISTORY_COMMITS) ->
     speedups = [(_heading(run), cached_speedup(at_run(frame, run))) for run in runs]
     ratios = [(_heading(run), cost_ratio(at_run(frame, run))) for run in runs]
     tracks = [(_heading(run), tracked_ratios(at_run(frame, run))) for run in runs]
+    steps = [(_heading(run), compiled_steps(at_run(frame, run))) for run in runs]
+    compiles = [(_heading(run), counts(at_run(frame, run), COMPILE_PREFIX)) for run in runs]
+    exports = [(_heading(run), counts(at_run(frame, run), EXPORT_PREFIX)) for run in runs]
     history_sections = histories(frame, history)
+    releases = torch_releases(frame)
 
     speedups = [(h, t) for h, t in speedups if not t.empty]
     ratios = [(h, t) for h, t in ratios if not t.empty]
     tracks = [(h, t) for h, t in tracks if not t.empty]
+    steps = [(h, t) for h, t in steps if not t.empty]
+    compiles = [(h, t) for h, t in compiles if not t.empty]
+    exports = [(h, t) for h, t in exports if not t.empty]
 
     _write(folder / "cached_speedup.md", _speedup_markdown(speedups))
     _write(folder / "cost_ratio.md", _ratio_markdown(ratios, tracks))
+    _write(folder / "compile.md", _compile_markdown(steps, compiles, exports))
+    _write(folder / "releases.md", _releases_markdown(releases))
     _write(folder / "history.md", _history_markdown(history_sections))
-    if speedups:
-        _plots.ratio_bars(
-            folder / "cached_speedup.png",
-            [(h, t.drop(columns=["uncached", "cached", "speedup", "unit"]), t["speedup"])
-             for h, t in speedups],
-            "Speedup of parametrize.cached(): uncached time / cached time", "speedup",
-        )
-    if ratios or tracks:
-        _plots.ratio_bars(
-            folder / "cost_ratio.png",
-            [(h, t.drop(columns=[OURS, BASELINE, "ratio", "unit"]), t["ratio"])
-             for h, t in ratios]
-            + [(f"tracked by asv · {h}", t.drop(columns=["value", "unit"]), t["value"])
-               for h, t in tracks],
-            "Cost ratios (1 is par; below 1 is cheaper)", "ratio",
-        )
+    by_k = [(h, t) for h, t in speedups if {"k", "n"} <= set(t.columns)]
+    if by_k:  # the run that read most combinations of k; the first such on a tie
+        heading, rows = max(by_k, key=lambda item: int(item[1]["k"].notna().sum()))
+        rows = rows[rows["k"].notna() & rows["n"].notna()]
+        panels = [(f"n = {n} ({short_name(str(b))}) · {heading}", _lines(part))
+                  for (b, n), part in rows.groupby(["benchmark", "n"], sort=True)]
+        _plots.speedup_vs_k(folder / "cached_speedup.png", panels,
+                            "What parametrize.cached() buys an n x n weight read k times")
+    dot_sections = [(h, *_dot_rows(t, "ratio", "low", "high", [OURS, BASELINE]))
+                    for h, t in ratios]
+    dot_sections += [(f"tracked by asv · {h}", *_dot_rows(t, "value", "q25", "q75", []))
+                     for h, t in tracks]
+    if dot_sections:
+        _plots.dots(folder / "cost_ratio.png", dot_sections,
+                    "Cost ratios: median and interquartile spread (1 is par; below 1 is "
+                    "cheaper)", "ratio")
+    bar_panels = _compile_panels(compiles)
+    if bar_panels:
+        _plots.grouped_bars(folder / "compile.png", bar_panels,
+                            "torch.compile: compile time and recompiles per transform")
+    if not releases.empty:
+        _plots.grouped_bars(folder / "releases.png", _release_panels(releases),
+                            "Tracked ratios per torch release", log=True)
     if any(len(h.commits) for h in history_sections):
         _plots.history_lines(
             folder / "history.png",
@@ -139,6 +175,60 @@ def render(frame: pd.DataFrame, folder: Path, history: int = HISTORY_COMMITS) ->
     csv = frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ", lineterminator="\n")
     _write(folder / "results.csv", csv)
     _write(folder / "index.md", _index(frame, folder, history))
+
+
+def _lines(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with a ``line`` label made of every parameter but ``n`` and ``k`` that
+    varies (the transform family, the implementation...), for :func:`_plots.speedup_vs_k`."""
+    fixed = {"benchmark", "n", "k", "unit", "uncached", "cached", "speedup", "low", "high"}
+    keys = rows[[c for c in rows.columns if c not in fixed and rows[c].nunique() > 1]]
+    labels = [_plots.label(keys.columns, row) or "all" for row in keys.itertuples(index=False)]
+    return rows.assign(line=labels)
+
+
+def _dot_rows(
+    table: pd.DataFrame, value: str, low: str, high: str, drop: list[str]
+) -> tuple[list[str], pd.Series, pd.Series, pd.Series]:
+    """Labels, values and spread of a ratio table, for :func:`_plots.dots`."""
+    keys = table.drop(columns=[value, low, high, "unit", *drop])
+    labels = [_plots.label(keys.columns, row) for row in keys.itertuples(index=False)]
+    return labels, table[value], table[low], table[high]
+
+
+def _compile_panels(compiles: list[tuple[str, pd.DataFrame]]) -> list[_plots.Panel]:
+    """Compile seconds (a bar per implementation and backend) and recompiles (a bar per
+    implementation and mode), a row per transform family, for the latest run with both."""
+    panels: list[_plots.Panel] = []
+    for heading, table in compiles:
+        for cls, track, series, xlabel in (
+            ("compiled.CompileTime", "compile_seconds", ["implementation", "backend"],
+             "CPU seconds of the first compiled forward and backward"),
+            ("compiled.Recompiles", "recompiles", ["implementation", "mode"],
+             "frames compiled again for instances 2-8 (0: guards hold)"),
+            ("compiled.Recompiles", "graph_breaks", ["implementation", "mode"],
+             "graph breaks compiling the first instance"),
+        ):
+            rows = table[table["benchmark"] == cls]
+            if rows.empty or track not in rows.columns:
+                continue
+            wide = rows.pivot_table(index="family", columns=series, values=track,
+                                    aggfunc="median", dropna=False, observed=True)
+            wide.columns = pd.Index([" ".join(str(p) for p in c) for c in wide.columns])
+            wide = wide.dropna(how="all", axis=1).dropna(how="all")
+            panels.append((f"{track} · {heading}", wide, xlabel))
+    return panels
+
+
+def _release_panels(releases: pd.DataFrame) -> list[_plots.Panel]:
+    versions = [c for c in releases.columns if c[:1].isdigit()]
+    keys = releases.drop(columns=[*versions, "unit"])
+    labels = [_plots.label(keys.columns, row) for row in keys.itertuples(index=False)]
+    panels: list[_plots.Panel] = []
+    for unit, part in releases.assign(label=labels).groupby("unit", sort=True):
+        table = part.set_index("label")[versions]
+        table.columns = pd.Index([f"torch {v}" for v in versions])
+        panels.append((f"track_ benchmarks in {unit}", table, str(unit)))
+    return panels
 
 
 def write_report(frame: pd.DataFrame, reports: Path, history: int = HISTORY_COMMITS) -> Path:
@@ -199,6 +289,10 @@ def _index(frame: pd.DataFrame, folder: Path, history: int) -> str:
         f"{plot('cached_speedup.png')}\n",
         "- [cost_ratio.md](cost_ratio.md): paramcheck's cost next to torch's, and the "
         f"ratios asv tracks{plot('cost_ratio.png')}\n",
+        "- [compile.md](compile.md): training steps under torch.compile, compile time, "
+        f"recompiles and graph breaks, torch.export{plot('compile.png')}\n",
+        "- [releases.md](releases.md): the tracked ratios across torch releases"
+        f"{plot('releases.png')}\n",
         f"- [history.md](history.md): the last {history} commits{plot('history.png')}\n",
         "- [results.csv](results.csv): every measurement, one row each "
         "(`pandas.read_csv('results.csv', parse_dates=['date'])`)\n",
@@ -210,12 +304,16 @@ def _speedup_markdown(sections: list[tuple[str, pd.DataFrame]]) -> str:
     parts = [
         _GENERATED,
         "# Speedup of `parametrize.cached()`\n\n",
-        "Time to read a parametrized weight `k` times without the cache, over the time "
-        "with it: `speedup = uncached / cached` (above 1: the cache pays off).\n\n",
+        "Time without the cache over the time with it: `speedup = uncached / cached` "
+        "(above 1: the cache pays off; reading a weight `k` times, the ideal is `k`). "
+        "`spread`: the speedup's range over the interquartile ranges of both timings "
+        "(— after a one-sample `--quick` run). Plot: [cached_speedup.png]"
+        "(cached_speedup.png), speedup against `k`.\n\n",
     ]
     if not sections:
         parts.append("No benchmark was measured both cached and uncached.\n")
     for heading, rows in sections:
+        rows = _spread_column(rows, "low", "high")
         table = _quantity_table(rows, ["uncached", "cached"], "speedup")
         parts += [f"## {heading}\n\n", table, "\n"]
     return "".join(parts).rstrip("\n") + "\n"
@@ -228,11 +326,13 @@ def _ratio_markdown(
         _GENERATED,
         "# Cost of paramcheck's `parametrize` next to torch's\n\n",
         "`ratio = paramcheck / torch`, each measured on its own: 1 is par, above 1 "
-        "paramcheck costs more (time, or memory for byte counts).\n\n",
+        "paramcheck costs more (time, or memory for byte counts); `spread` as in "
+        "cached_speedup.md. Plot: [cost_ratio.png](cost_ratio.png).\n\n",
     ]
     if not sections:
         parts.append("No benchmark was measured with both implementations.\n\n")
     for heading, rows in sections:
+        rows = _spread_column(rows, "low", "high")
         parts += [f"## {heading}\n\n", _quantity_table(rows, [OURS, BASELINE], "ratio"), "\n"]
     if tracks:
         parts.append(
@@ -242,8 +342,123 @@ def _ratio_markdown(
             "divides is in its benchmark's docstring.\n\n"
         )
     for heading, rows in tracks:
+        rows = _spread_column(rows, "q25", "q75")
         parts += [f"## {heading}\n\n", _quantity_table(rows, ["value"], None), "\n"]
     return "".join(parts).rstrip("\n") + "\n"
+
+
+def _compile_markdown(
+    steps: list[tuple[str, pd.DataFrame]],
+    compiles: list[tuple[str, pd.DataFrame]],
+    exports: list[tuple[str, pd.DataFrame]],
+) -> str:
+    parts = [
+        _GENERATED,
+        "# torch.compile and torch.export\n\n",
+        "A recurrent model, `h <- tanh(W h)` over 8 steps with a 64 x 64 parametrized `W` "
+        "read at every step, next to its unparametrized twin (`plain`); see "
+        "benchmarks/compiled.py and benchmarks/export.py. Plot: [compile.png](compile.png)."
+        "\n\n",
+    ]
+    if not (steps or compiles or exports):
+        parts.append("No compile or export benchmark was measured.\n")
+    for heading, table in steps:
+        parts += [
+            f"## Training step, compiled and eager · {heading}\n\n",
+            "Time of one step (forward, backward, SGD step) per backend (`none`: eager); "
+            "`<backend>/eager` below 1: compiling pays.\n\n",
+            _backend_table(table), "\n",
+        ]
+    for heading, table in compiles:
+        parts += [
+            f"## Compile time, recompiles, graph breaks · {heading}\n\n",
+            "`compile_seconds`: CPU seconds of the first compiled forward and backward "
+            "(caches off). `recompiles`: frames compiled again when the same compiled "
+            "function meets instances 2-8 (0: compile's guards hold across instances). "
+            "`graph_breaks`: while compiling the first instance.\n\n",
+            _counts_table(table), "\n",
+        ]
+    for heading, table in exports:
+        parts += [
+            f"## torch.export (pytorch/pytorch#167645) · {heading}\n\n",
+            "`exported_over_eager_cached`: forward of the program exported as usual over the "
+            "eager forward inside `cached()`, timed alternately in one process. "
+            "`export_seconds`: wall time of `torch.export.export`. The exported forward "
+            "per export mode is in cost_ratio.md and results.csv "
+            "(`export.ExportedRun`).\n\n",
+            _counts_table(table), "\n",
+        ]
+    return "".join(parts).rstrip("\n") + "\n"
+
+
+def _backend_table(table: pd.DataFrame) -> str:
+    ratios = [c for c in table.columns if c.endswith("/eager")]
+    backends = [c for c in table.columns if c not in ratios and c not in
+                ("benchmark", "unit") and c in ("none", "aot_eager", "inductor", "eager")]
+    keys = [c for c in table.columns if c not in (*ratios, *backends, "unit")]
+    rows = _in_units(table[[*keys, *backends, "unit"]], backends)
+    for column in ratios:
+        rows[column] = table[column]
+    rows["benchmark"] = [short_name(str(b)) for b in rows["benchmark"]]
+    return _markdown.table(rows, dict.fromkeys(ratios, _markdown.ratio), [*backends, *ratios])
+
+
+def _counts_table(table: pd.DataFrame) -> str:
+    """A ``### class`` table per benchmark class, with the parameters and tracks it has."""
+    parts = []
+    for benchmark, rows in table.groupby("benchmark", sort=True):
+        rows = rows.drop(columns=["benchmark"]).dropna(axis=1, how="all")
+        tracks = [c for c in rows.columns if c not in parameter_columns(table)]
+        formats: dict[str, _markdown.Formatter] = {
+            c: (_markdown.ratio if c.endswith("_over_eager_cached") else _count) for c in tracks
+        }
+        parts.append(f"### {benchmark}\n\n" + _markdown.table(rows, formats, tracks))
+    return "\n".join(parts)
+
+
+def _count(value: object) -> str:
+    """A count as an integer, seconds with three significant digits."""
+    if not _markdown.present(value):
+        return "—"
+    number = float(value)  # type: ignore[arg-type]
+    return str(int(number)) if number.is_integer() else _markdown.significant(number)
+
+
+def _releases_markdown(releases: pd.DataFrame) -> str:
+    parts = [
+        _GENERATED,
+        "# Across torch releases\n\n",
+        "The same paramcheck commit and benchmarks, one asv environment per torch release "
+        "(benchmarks/asv.releases.json; 2.9.1 and 2.14.1 are CUDA builds run on the CPU). "
+        "Each `track_` value at the latest commit of each release, oldest release first. "
+        "The verify verdicts of torch's built-ins per release are in reports/releases/. "
+        "Plot: [releases.png](releases.png).\n\n",
+    ]
+    if releases.empty:
+        parts.append("Fewer than two torch releases were measured.\n")
+        return "".join(parts)
+    versions = [c for c in releases.columns if c[:1].isdigit()]
+    rows = _in_units(releases, versions)
+    rows = rows.rename(columns={v: f"torch {v}" for v in versions})
+    parts.append(_markdown.table(rows, numeric=[f"torch {v}" for v in versions]))
+    return "".join(parts)
+
+
+def _spread_column(rows: pd.DataFrame, low: str, high: str) -> pd.DataFrame:
+    """``rows`` with ``low`` and ``high`` replaced by one text column ``spread``."""
+    rows = rows.copy()
+    spread = []
+    for lo, hi, unit in zip(rows.pop(low), rows.pop(high), rows["unit"], strict=True):
+        ratio = unit in _tables.RATIO_UNITS or low == "low"
+        if not (_markdown.present(lo) and _markdown.present(hi)):
+            spread.append("—")
+        elif ratio:
+            spread.append(f"{float(lo):.2f}–{float(hi):.2f}×")
+        else:
+            spread.append(f"{_markdown.quantity(float(lo), unit)}–"
+                          f"{_markdown.quantity(float(hi), unit)}")
+    rows["spread"] = spread
+    return rows
 
 
 def _history_markdown(sections: list[History]) -> str:

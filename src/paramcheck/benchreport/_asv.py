@@ -7,7 +7,9 @@ The folder that ``asv run`` fills (``results_dir`` in ``asv.conf.json``) holds::
     <machine>/<commit>-<env>.json         one run: commit_hash, date, env_name, params,
                                           result_columns, results: name -> row
 
-Each row lines up with ``result_columns`` (``result``, ``params``, ``version``, ...).
+Each row lines up with ``result_columns`` (``result``, ``params``, ``version``,
+``stats_q_25``, ``stats_q_75``, ...): the quartiles of the samples become the rows' ``q25``
+and ``q75`` (absent after a ``--quick`` run, which takes one sample).
 ``result`` holds one value per combination of ``params``, in ``itertools.product``
 order: a number, ``NaN`` when the benchmark was skipped (``NotImplementedError`` in
 ``setup``), or ``null`` when it failed. Parameter values are stored as ``repr``
@@ -116,12 +118,21 @@ def _rows_of(path: Path, data: dict[str, Any], benchmarks: dict[str, Any]) -> It
             continue  # the whole benchmark failed
         names: list[str] = meta.get("param_names", [])
         combos = itertools.product(*entry.get("params") or [])
-        for combo, value in zip(combos, values, strict=False):
+        # Quartiles of the samples (a quick run takes one sample and stores none).
+        q25s = entry.get("stats_q_25") or [None] * len(values)
+        q75s = entry.get("stats_q_75") or [None] * len(values)
+        for combo, value, q25, q75 in zip(combos, values, q25s, q75s, strict=False):
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 continue  # failed (null) or skipped (NaN)
             params = {n: _literal(v) for n, v in zip(names, combo, strict=True)}
             yield {"benchmark": name, **params, "value": float(value),
+                   "q25": _number(q25), "q75": _number(q75),
                    "unit": meta.get("unit", ""), **common}
+
+
+def _number(value: object) -> float | None:
+    """A statistic as a float, or None where asv stored none."""
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _commit_date(js_timestamp: int | None) -> datetime | None:

@@ -2,7 +2,8 @@
 
 Columns, in order: ``benchmark``, one column per benchmark parameter (``family``,
 ``n``, ``k``, ``mode``... in order of first appearance), ``device``, ``implementation``
-(a parameter ``impl`` is renamed so), ``value``, ``unit``, ``commit``, ``date`` (of the
+(a parameter ``impl`` is renamed so), ``value``, ``q25`` and ``q75`` (quartiles of the
+samples, where there were several), ``unit``, ``commit``, ``date`` (of the
 commit, UTC), ``machine`` and ``env`` (asv's environment name: Python and requirements). A
 parameter a benchmark does not take is missing (``<NA>``) on its rows.
 """
@@ -18,7 +19,8 @@ import pandas as pd
 LEADING = ["benchmark"]
 #: Parameters with a fixed place: every table reads them.
 NAMED_PARAMS = ["device", "implementation"]
-MEASUREMENT = ["value", "unit"]
+#: ``q25`` and ``q75``: quartiles of the samples behind ``value`` (missing when one sample).
+MEASUREMENT = ["value", "q25", "q75", "unit"]
 RUN = ["commit", "date", "machine", "env"]
 _NOT_PARAMS = {*LEADING, *NAMED_PARAMS, *MEASUREMENT, *RUN}
 #: Other names benchmarks give the named parameters.
@@ -38,7 +40,8 @@ def tidy(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
         frame[column] = _parameter_column(frame[column])
     for column in ["benchmark", "unit", "commit", "machine", "env"]:
         frame[column] = frame[column].astype("string")
-    frame["value"] = frame["value"].astype("float64")
+    for column in ("value", "q25", "q75"):
+        frame[column] = frame[column].astype("float64")
     frame["date"] = pd.to_datetime(frame["date"], utc=True)
     order = ["machine", "env", "date", "commit", "benchmark", *params, *NAMED_PARAMS]
     tidy: pd.DataFrame = frame.sort_values(order, kind="stable", na_position="last")

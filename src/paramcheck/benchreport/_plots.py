@@ -17,39 +17,110 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-#: A panel of bars: heading, the key columns labelling each bar, the ratios.
-Bars = tuple[str, pd.DataFrame, pd.Series]
-
 _DPI = 100
 _ROW_INCHES = 0.22  # height of one bar, so that every label stays readable
 
 
-def ratio_bars(path: Path, sections: Sequence[Bars], title: str, xlabel: str) -> None:
-    """One horizontal bar per ratio, a panel per section, a dashed line at 1 (par).
+#: One panel of grouped bars: heading, table (row labels x series), x label.
+Panel = tuple[str, pd.DataFrame, str]
+#: One panel of a dot plot: heading, a label per row, then value, low, high per row.
+Dots = tuple[str, list[str], pd.Series, pd.Series, pd.Series]
 
-    Each section is ``(heading, keys, ratios)``: bar ``i`` has length ``ratios[i]`` and
-    is labelled by row ``i`` of the ``keys`` frame.
+
+def speedup_vs_k(path: Path, panels: Sequence[tuple[str, pd.DataFrame]], title: str) -> None:
+    """Speedup against the number of reads ``k``: a panel per size, a line per family.
+
+    Each panel is ``(heading, rows)`` with columns ``line`` (its label), ``k``, ``speedup``,
+    ``low``, ``high``; the bars span ``low``-``high`` where the run took several samples. The
+    dashed line ``y = k`` is the ideal: k reads for the price of one.
     """
-    rows = sum(len(keys) for _, keys, _ in sections)
+    with _style():
+        fig = Figure(figsize=(4.2 * len(panels) + 1.8, 4.6), dpi=_DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)[0]
+        for ax, (heading, rows) in zip(axes, panels, strict=True):
+            ks = sorted(int(k) for k in rows["k"].unique())
+            ax.plot(ks, ks, color="black", linestyle="--", linewidth=1, label="ideal: y = k")
+            ax.axhline(1.0, color="grey", linestyle=":", linewidth=1)
+            for name, line in rows.groupby("line", sort=True):
+                line = line.sort_values("k")
+                y = line["speedup"].astype(float).to_numpy()
+                low = (y - line["low"].astype(float).to_numpy()).clip(min=0)
+                high = (line["high"].astype(float).to_numpy() - y).clip(min=0)
+                errors = None if line["low"].isna().all() else [low, high]
+                ax.errorbar(line["k"].astype(int).to_numpy(), y, yerr=errors, marker="o",
+                            markersize=4, capsize=3, linewidth=1.2, label=str(name))
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log", base=2)
+            ax.set_xticks(ks, [str(k) for k in ks])
+            ax.set_xlabel("reads per cached() block, k")
+            ax.set_title(_wrap(heading), fontsize=9)
+        axes[0].set_ylabel("speedup: uncached time / cached time")
+        axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        fig.suptitle(title)
+        _save(fig, path)
+
+
+def dots(path: Path, sections: Sequence[Dots], title: str, xlabel: str) -> None:
+    """A dot per ratio with its spread as a horizontal bar, a panel per section, par at 1.
+
+    Log axis: 2x and 0.5x lie at the same distance on either side of par.
+    """
+    rows = sum(len(labels) for _, labels, *_ in sections)
     height = 1.2 + len(sections) * 0.8 + rows * _ROW_INCHES
     with _style():
         fig = Figure(figsize=(9, height), dpi=_DPI, layout="constrained")
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(sections), 1, squeeze=False,
-                            height_ratios=[max(len(k), 1) for _, k, _ in sections])[:, 0]
-        for ax, (heading, keys, ratios) in zip(axes, sections, strict=True):
-            labels = [_label(keys.columns, row) for row in keys.itertuples(index=False)]
-            positions = list(range(len(keys)))
-            # Ratios are multiplicative: bars grow from 1 on a log axis, so 2× and 0.5×
-            # are bars of the same length on either side of par.
-            values = ratios.astype(float).to_numpy()
-            ax.barh(positions, values - 1.0, left=1.0, color="tab:blue")
+                            height_ratios=[max(len(s[1]), 1) for s in sections])[:, 0]
+        for ax, (heading, labels, values, low, high) in zip(axes, sections, strict=True):
+            positions = list(range(len(labels)))
+            y = values.astype(float).to_numpy()
+            lo = (y - low.astype(float).to_numpy()).clip(min=0)
+            hi = (high.astype(float).to_numpy() - y).clip(min=0)
+            ax.errorbar(y, positions, xerr=[lo, hi], fmt="o", color="tab:blue",
+                        markersize=4, capsize=2, linewidth=1)
             ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
             ax.set_xscale("log")
             ax.set_yticks(positions, labels, fontsize=7)
-            ax.invert_yaxis()
+            ax.set_ylim(len(labels) - 0.5, -0.5)
+            ax.grid(axis="x", which="both", color="0.9", linewidth=0.5)
             ax.set_title(_wrap(heading), fontsize=8)
             ax.set_xlabel(f"{xlabel} (log scale)")
+        fig.suptitle(title)
+        _save(fig, path)
+
+
+def grouped_bars(path: Path, panels: Sequence[Panel], title: str, log: bool = False) -> None:
+    """Horizontal bars, a panel per table: rows are labels, columns are the bars' series.
+
+    Each panel is ``(heading, table, xlabel)``, ``table`` indexed by the row labels with
+    one numeric column per series (a missing value draws no bar).
+    """
+    rows = sum(len(table) for _, table, _ in panels)
+    height = 1.2 + len(panels) * 1.0 + rows * 0.3
+    with _style():
+        fig = Figure(figsize=(9, height), dpi=_DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(panels), 1, squeeze=False,
+                            height_ratios=[max(len(t), 1) for _, t, _ in panels])[:, 0]
+        for ax, (heading, table, xlabel) in zip(axes, panels, strict=True):
+            width = 0.8 / max(len(table.columns), 1)
+            for i, column in enumerate(table.columns):
+                positions = [r - 0.4 + width * (i + 0.5) for r in range(len(table))]
+                values = table[column].astype(float).fillna(1.0 if log else 0.0).to_numpy()
+                ax.barh(positions, values, height=width, label=str(column))
+                for x, y, v in zip(values, positions, table[column], strict=True):
+                    if v == v:  # not NaN: print the value at the bar's end
+                        ax.text(x, y, f" {v:g}", va="center", fontsize=6)
+            ax.set_yticks(range(len(table)), [str(i) for i in table.index], fontsize=7)
+            ax.set_ylim(len(table) - 0.5, -0.5)
+            if log:
+                ax.set_xscale("log")
+                ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
+            ax.set_xlabel(f"{xlabel} (log scale)" if log else xlabel)
+            ax.set_title(_wrap(heading), fontsize=8)
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.suptitle(title)
         _save(fig, path)
 
@@ -99,7 +170,7 @@ def _save(fig: Figure, path: Path) -> None:
     fig.savefig(path, format="png", dpi=_DPI, metadata={"Software": None})
 
 
-def _label(columns: pd.Index, row: tuple[object, ...]) -> str:
+def label(columns: pd.Index, row: tuple[object, ...]) -> str:
     """``time_reads skew n=64 k=8 cpu``: the benchmark's own name, text as is, numbers named."""
     parts = []
     for column, value in zip(columns, row, strict=True):

@@ -55,4 +55,5 @@ def _rows_of(path: Path) -> Iterator[Row]:
         name = str(bench["fullname"]).split("[", 1)[0]
         params = bench.get("params") or {}
         yield {"benchmark": name, **params, "value": float(bench["stats"]["median"]),
+               "q25": bench["stats"].get("q1"), "q75": bench["stats"].get("q3"),
                "unit": "seconds", **common}

@@ -81,7 +81,8 @@ def cached_speedup(rows: pd.DataFrame) -> pd.DataFrame:
 
     Reads the time benchmarks with a parameter telling cached from uncached reads (see
     :func:`cache_columns`). Columns: ``benchmark``, the other parameters, ``unit``,
-    ``uncached``, ``cached``, ``speedup``. Empty when nothing was timed both ways.
+    ``uncached``, ``cached``, ``speedup``, and its spread ``low``-``high`` (see
+    :func:`_spread`). Empty when nothing was timed both ways.
     """
     rows = rows[rows["unit"] == "seconds"]
     parts = []
@@ -97,7 +98,10 @@ def cached_speedup(rows: pd.DataFrame) -> pd.DataFrame:
     table = table.sort_values(keys, kind="stable", na_position="last", ignore_index=True)
     table = table.rename(columns={"level": "cached", "baseline": "uncached"})
     table["speedup"] = table["uncached"] / table["cached"]
-    speedups: pd.DataFrame = table[[*keys, "uncached", "cached", "speedup"]]
+    table["low"], table["high"] = _spread(
+        (table["baseline_q25"], table["baseline_q75"]), (table["level_q25"], table["level_q75"])
+    )
+    speedups: pd.DataFrame = table[[*keys, "uncached", "cached", "speedup", "low", "high"]]
     return speedups
 
 
@@ -117,7 +121,8 @@ def cost_ratio(rows: pd.DataFrame) -> pd.DataFrame:
 
     Reads the benchmarks (but the dimensionless ones) with an ``implementation``
     parameter measured both as ``paramcheck`` and ``torch``. Columns: ``benchmark``,
-    the other parameters, ``unit``, ``paramcheck``, ``torch``, ``ratio = paramcheck / torch``.
+    the other parameters, ``unit``, ``paramcheck``, ``torch``, ``ratio = paramcheck / torch``
+    and its spread ``low``-``high``.
     """
     # Dimensionless benchmarks are ratios already; tracked_ratios lists them.
     rows = rows[~rows["unit"].isin(sorted(RATIO_UNITS)).fillna(False)]
@@ -126,22 +131,100 @@ def cost_ratio(rows: pd.DataFrame) -> pd.DataFrame:
         return paired
     paired = paired.rename(columns={"level": OURS, "baseline": BASELINE})
     paired["ratio"] = paired[OURS] / paired[BASELINE]
-    keys = [c for c in paired.columns if c not in (OURS, BASELINE, "ratio")]
-    table: pd.DataFrame = paired[[*keys, OURS, BASELINE, "ratio"]]
+    paired["low"], paired["high"] = _spread(
+        (paired["level_q25"], paired["level_q75"]), (paired["baseline_q25"], paired["baseline_q75"])
+    )
+    stats = ("level_q25", "level_q75", "baseline_q25", "baseline_q75")
+    keys = [c for c in paired.columns if c not in (OURS, BASELINE, "ratio", "low", "high", *stats)]
+    table: pd.DataFrame = paired[[*keys, OURS, BASELINE, "ratio", "low", "high"]]
     return table
 
 
 def tracked_ratios(rows: pd.DataFrame) -> pd.DataFrame:
     """The dimensionless asv ``track_`` benchmarks (unit ``ratio``).
 
-    Columns: ``benchmark``, the parameters they take, ``value``, ``unit``.
+    Columns: ``benchmark``, the parameters they take, ``value`` (the median over asv's
+    processes), ``q25``, ``q75``, ``unit``.
     """
     name = rows["benchmark"].str.rsplit(".", n=1).str[-1]
     track = name.str.startswith("track_").fillna(False)
     picked = rows[track & rows["unit"].isin(sorted(RATIO_UNITS)).fillna(False)]
     keys = ["benchmark", *_used(picked, parameter_columns(picked))]
-    table: pd.DataFrame = picked[[*keys, "value", "unit"]]
+    table: pd.DataFrame = picked[[*keys, "value", "q25", "q75", "unit"]]
     table = table.sort_values(keys, kind="stable").reset_index(drop=True)
+    return table
+
+
+def compiled_steps(rows: pd.DataFrame) -> pd.DataFrame:
+    """Step time per ``backend`` of the time benchmarks taking one, and compiled / eager.
+
+    Columns: ``benchmark``, the other parameters, ``unit``, one column per backend (``none``
+    is eager) and ``<backend>/eager`` for each compiled backend (below 1: compiling pays).
+    """
+    name = rows["benchmark"].str.rsplit(".", n=1).str[-1]
+    timed = name.str.startswith("time_").fillna(False)
+    rows = rows[timed & (rows["unit"] == "seconds") & _has(rows, "backend")]
+    if rows.empty:
+        return _empty()
+    params = [p for p in _used(rows, parameter_columns(rows)) if p != "backend"]
+    keys = ["benchmark", *params, "unit"]
+    wide = rows.pivot_table(index=keys, columns="backend", values="value", aggfunc="median",
+                            dropna=False, observed=True).dropna(how="all")
+    backends = [b for b in ("none", *sorted(set(wide.columns) - {"none"})) if b in wide.columns]
+    table: pd.DataFrame = wide[backends].reset_index()
+    table.columns = pd.Index([str(c) for c in table.columns])
+    if "none" in backends:
+        for backend in backends[1:]:
+            table[f"{backend}/eager"] = table[backend] / table["none"]
+    table = table.sort_values(keys, kind="stable", ignore_index=True)
+    return table
+
+
+def counts(rows: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """The ``track_`` benchmarks whose name starts with ``prefix`` (``compiled.``...),
+    one column per track: ``benchmark`` is the class, the parameters, then each track."""
+    picked = rows[rows["benchmark"].str.startswith(prefix).fillna(False)]
+    name = picked["benchmark"].str.rsplit(".", n=1)
+    picked = picked[name.str[-1].str.startswith("track_").fillna(False)]
+    if picked.empty:
+        return _empty()
+    picked = picked.assign(benchmark=name.str[0], track=name.str[-1].str.removeprefix("track_"))
+    params = [p for p in _used(picked, parameter_columns(picked)) if p != "track"]
+    keys = ["benchmark", *params]
+    wide = picked.pivot_table(index=keys, columns="track", values="value", aggfunc="median",
+                              dropna=False, observed=True).dropna(how="all")
+    table: pd.DataFrame = wide.reset_index()
+    table.columns = pd.Index([str(c) for c in table.columns])
+    table = table.sort_values(keys, kind="stable", ignore_index=True)
+    return table
+
+
+#: The torch release in an asv environment name: ``...-torch2.13.0``.
+_TORCH_IN_ENV = r"torch(\d+\.\d+(?:\.\d+)?)"
+
+
+def torch_releases(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ``track_`` benchmarks side by side across torch releases.
+
+    Reads the latest commit of every environment whose name names a torch release (asv's
+    environment names do: ``...-torch2.14.1``). Columns: ``benchmark``, the parameters,
+    ``unit``, one column per release, oldest first. Empty with fewer than two releases.
+    """
+    release = frame["env"].str.extract(_TORCH_IN_ENV, expand=False)
+    frame = frame.assign(release=release)
+    runs = [run for run in latest_runs(frame[release.notna()])]
+    latest = pd.concat([at_run(frame, run) for run in runs]) if runs else _empty()
+    if latest.empty or latest["release"].nunique() < 2:
+        return _empty()
+    name = latest["benchmark"].str.rsplit(".", n=1).str[-1]
+    latest = latest[name.str.startswith("track_").fillna(False)]
+    params = _used(latest, parameter_columns(latest))
+    keys = ["benchmark", *params, "unit"]
+    wide = latest.pivot_table(index=keys, columns="release", values="value", aggfunc="median",
+                              dropna=False, observed=True).dropna(how="all")
+    order = sorted(wide.columns, key=lambda v: tuple(int(p) for p in str(v).split(".")))
+    table: pd.DataFrame = wide[order].reset_index()
+    table.columns = pd.Index([str(c) for c in table.columns])
     return table
 
 
@@ -212,19 +295,46 @@ def _pair(rows: pd.DataFrame, column: str, level: object, baseline: object) -> p
         return _empty()
     params = [p for p in _used(rows, parameter_columns(rows)) if p != column]
     keys = ["benchmark", *params, "unit"]
-    values = rows.groupby([*keys, column], sort=True, dropna=False, observed=True)["value"].median()
-    wide = values.unstack(column)
+    groups = rows.groupby([*keys, column], sort=True, dropna=False, observed=True)
+    stats = groups[["value", "q25", "q75"]].median()
+    wide = stats["value"].unstack(column)
     if level not in wide.columns or baseline not in wide.columns:
         return _empty()
-    both: pd.DataFrame = pd.DataFrame({"level": wide[level], "baseline": wide[baseline]})
-    both = both.dropna().reset_index()
+    q25, q75 = stats["q25"].unstack(column), stats["q75"].unstack(column)
+    both: pd.DataFrame = pd.DataFrame({
+        "level": wide[level], "baseline": wide[baseline],
+        "level_q25": q25[level], "level_q75": q75[level],
+        "baseline_q25": q25[baseline], "baseline_q75": q75[baseline],
+    })
+    both = both.dropna(subset=["level", "baseline"]).reset_index()
     return both
+
+
+def _spread(
+    numerator: tuple[pd.Series, pd.Series], denominator: tuple[pd.Series, pd.Series]
+) -> tuple[pd.Series, pd.Series]:
+    """The range of ``numerator / denominator`` over their interquartile ranges.
+
+    ``low = numerator_q25 / denominator_q75`` and ``high = numerator_q75 / denominator_q25``:
+    conservative (the two spreads add), and missing where either side took one sample.
+    """
+    (n25, n75), (d25, d75) = numerator, denominator
+    return n25 / d75, n75 / d25
 
 
 def _empty() -> pd.DataFrame:
     """A table with no rows: nothing to compare."""
     empty: pd.DataFrame = pd.DataFrame()
     return empty
+
+
+def _has(rows: pd.DataFrame, column: str) -> pd.Series:
+    """Rows where ``column`` exists and holds a value."""
+    if column not in rows.columns:
+        absent: pd.Series = pd.Series(False, index=rows.index)
+        return absent
+    present: pd.Series = rows[column].notna()
+    return present
 
 
 def _used(rows: pd.DataFrame, columns: list[str]) -> list[str]:

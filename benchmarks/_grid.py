@@ -40,10 +40,15 @@ _GPU_NODES = ("/dev/nvidiactl", "/dev/kfd", "/dev/dxg")
 
 
 def require_device(name: str) -> None:
-    """Raise NotImplementedError (asv: skipped) for "cuda" on a machine with no GPU driver.
+    """Raise NotImplementedError (asv: skipped) for "cuda" on a machine with no GPU driver,
+    and for a device left out of ``PARAMCHECK_BENCH_DEVICES`` (comma-separated; default
+    every device: ``benchmarks/gpu.sh`` sets "cuda" to run the CUDA combinations alone).
 
     A cheap first filter; ``_workloads.device`` makes the final check with torch.
     """
+    wanted = os.environ.get("PARAMCHECK_BENCH_DEVICES", ",".join(DEVICES)).split(",")
+    if name not in wanted:
+        raise NotImplementedError(f"{name} is not in PARAMCHECK_BENCH_DEVICES={wanted}")
     if name == "cuda" and not any(os.path.exists(node) for node in _GPU_NODES):
         raise NotImplementedError("no GPU driver on this machine")
 

@@ -7,7 +7,8 @@ result of ``verify``.) ``paramcheck report`` is this package's command-line face
     write_report(frame, Path("reports"))      # writes reports/benchmarks/, whole or not at all
 
 The frame has one row per measured number: ``benchmark``, the benchmark's parameters,
-``device``, ``implementation``, ``value``, ``unit``, ``commit``, ``date``, ``machine``
+``device``, ``implementation``, ``value``, ``q25``, ``q75`` (quartiles of the samples),
+``unit``, ``commit``, ``date``, ``machine``
 and ``env`` (see ``paramcheck.benchreport._frame``). The report is a pure function of the
 frame: the same results give the same markdown, byte for byte, and the same PNGs on
 the same machine.
@@ -17,7 +18,8 @@ Needs the ``report`` extra (pandas, matplotlib). One idea per private module:
 - ``_asv``: asv's results folder -> measurement rows;
 - ``_pytest_benchmark``: pytest-benchmark JSON files -> measurement rows;
 - ``_frame``: measurement rows -> the tidy DataFrame (one row per measured number);
-- ``_tables``: the tidy frame -> cached speedups, paramcheck/torch cost ratios, history;
+- ``_tables``: the tidy frame -> cached speedups, paramcheck/torch cost ratios (both with
+  their spread), compiled step times and compile counts, torch releases, history;
 - ``_markdown``: frames -> markdown pipe tables with fixed number formatting;
 - ``_plots``: frames -> reproducible PNG plots (matplotlib, Agg);
 - ``_atomic``: build a folder beside its destination, then swap it in whole.
@@ -183,7 +185,8 @@ def _lines(rows: pd.DataFrame) -> pd.DataFrame:
     fixed = {"benchmark", "n", "k", "unit", "uncached", "cached", "speedup", "low", "high"}
     keys = rows[[c for c in rows.columns if c not in fixed and rows[c].nunique() > 1]]
     labels = [_plots.label(keys.columns, row) or "all" for row in keys.itertuples(index=False)]
-    return rows.assign(line=labels)
+    labelled: pd.DataFrame = rows.assign(line=labels)
+    return labelled
 
 
 def _dot_rows(

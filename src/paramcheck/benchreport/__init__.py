@@ -473,6 +473,9 @@ def _history_markdown(sections: list[History]) -> str:
         "faster, or smaller); then every measurement (— where it failed or was "
         "not run).\n\n",
     ]
+    if not sections:
+        parts.append("No benchmark was measured on two commits of one machine and "
+                     "environment yet.\n")
     for h in sections:
         labels = _short(h.commits["commit"])
         names = dict(zip(h.commits["commit"], labels, strict=True))

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import matplotlib.style
 import pandas as pd
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 _DPI = 100
 _ROW_INCHES = 0.22  # height of one bar, so that every label stays readable
@@ -52,6 +54,7 @@ def speedup_vs_k(path: Path, panels: Sequence[tuple[str, pd.DataFrame]], title: 
                             markersize=4, capsize=3, linewidth=1.2, label=str(name))
             ax.set_xscale("log", base=2)
             ax.set_yscale("log", base=2)
+            _plain_ticks(ax.yaxis)
             ax.set_xticks(ks, [str(k) for k in ks])
             ax.set_xlabel("reads per cached() block, k")
             ax.set_title(_wrap(heading), fontsize=9)
@@ -82,6 +85,7 @@ def dots(path: Path, sections: Sequence[Dots], title: str, xlabel: str) -> None:
                         markersize=4, capsize=2, linewidth=1)
             ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
             ax.set_xscale("log")
+            _plain_ticks(ax.xaxis)
             ax.set_yticks(positions, labels, fontsize=7)
             ax.set_ylim(len(labels) - 0.5, -0.5)
             ax.grid(axis="x", which="both", color="0.9", linewidth=0.5)
@@ -117,6 +121,7 @@ def grouped_bars(path: Path, panels: Sequence[Panel], title: str, log: bool = Fa
             ax.set_ylim(len(table) - 0.5, -0.5)
             if log:
                 ax.set_xscale("log")
+                _plain_ticks(ax.xaxis)
                 ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
             ax.set_xlabel(f"{xlabel} (log scale)" if log else xlabel)
             ax.set_title(_wrap(heading), fontsize=8)
@@ -141,6 +146,7 @@ def history_lines(path: Path, sections: Sequence[tuple[str, pd.DataFrame, list[s
                 ax.plot(positions, row.astype(float).to_numpy(), marker="o", label=str(benchmark))
             ax.axhline(1.0, color="black", linestyle="--", linewidth=1)
             ax.set_yscale("log")
+            _plain_ticks(ax.yaxis)
             ax.set_xticks(positions, labels, rotation=45, ha="right", fontsize=7)
             ax.set_ylabel("relative to the first commit")
             ax.set_title(_wrap(heading), fontsize=8)
@@ -153,6 +159,18 @@ def short_name(benchmark: str) -> str:
     """A benchmark's own name: ``time_reads`` for asv's ``bench.TimeReads.time_reads``
     or pytest-benchmark's ``benchmarks/test_x.py::test_reads``."""
     return benchmark.rsplit("::", 1)[-1].rsplit(".", 1)[-1]
+
+
+def _plain_ticks(axis: Axis) -> None:
+    """Tick labels of a log axis as plain numbers (``0.9``, ``16``), not powers."""
+    def minor(value: float, _: object) -> str:
+        # Label the minor ticks too where the axis spans less than a decade (else the
+        # major ticks, powers of ten, are enough and minor labels would collide).
+        low, high = sorted(axis.get_view_interval())
+        return f"{value:.2g}" if low > 0 and high / low < 10 else ""
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(FuncFormatter(minor))
 
 
 def _wrap(text: str) -> str:

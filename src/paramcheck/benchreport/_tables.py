@@ -218,7 +218,7 @@ def torch_releases(frame: pd.DataFrame) -> pd.DataFrame:
         return _empty()
     name = latest["benchmark"].str.rsplit(".", n=1).str[-1]
     latest = latest[name.str.startswith("track_").fillna(False)]
-    params = _used(latest, parameter_columns(latest))
+    params = [p for p in _used(latest, parameter_columns(latest)) if p != "release"]
     keys = ["benchmark", *params, "unit"]
     wide = latest.pivot_table(index=keys, columns="release", values="value", aggfunc="median",
                               dropna=False, observed=True).dropna(how="all")
@@ -229,7 +229,12 @@ def torch_releases(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def histories(frame: pd.DataFrame, last: int) -> list[History]:
-    """The history of the last ``last`` commits on each machine and environment."""
+    """The history of the last ``last`` commits on each machine and environment.
+
+    Only what has a history: environments measured on two commits or more, and in them the
+    benchmarks measured on two of the commits shown or more (one run of a new benchmark, or
+    of another torch release, is in the other tables).
+    """
     out = []
     for (machine, env), rows in frame.groupby(["machine", "env"], sort=True, dropna=False):
         commits = (
@@ -240,6 +245,10 @@ def histories(frame: pd.DataFrame, last: int) -> list[History]:
             .reset_index(drop=True)
         )
         rows = rows[rows["commit"].isin(commits["commit"])]
+        measured_on = rows.groupby("benchmark", observed=True)["commit"].transform("nunique")
+        rows = rows[measured_on >= 2]
+        if len(commits) < 2 or rows.empty:
+            continue
         params = _used(rows, parameter_columns(rows))
         wide = rows.pivot_table(
             index=["benchmark", *params, "unit"],

@@ -347,6 +347,11 @@ def compiler(backend: str) -> Callable[[nn.Module, torch.Tensor], torch.Tensor]:
     """``recurrent_loss`` compiled with ``backend`` ("none": not compiled)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    # PARAMCHECK_BENCH_BACKENDS="none,aot_eager" leaves inductor out (asv: skipped), for a
+    # run that must fit in minutes on a busy 2-core machine.
+    wanted = os.environ.get("PARAMCHECK_BENCH_BACKENDS", ",".join(BACKENDS)).split(",")
+    if backend not in wanted:
+        raise NotImplementedError(f"{backend} is not in PARAMCHECK_BENCH_BACKENDS={wanted}")
     if backend == "none":
         return recurrent_loss
     compiled: Callable[[nn.Module, torch.Tensor], torch.Tensor] = torch.compile(

@@ -12,7 +12,8 @@
 #     bash benchmarks/releases.sh --no-asv        # verdicts and probe only (envs must exist)
 #
 # The verdicts use this checkout's src/ (PYTHONPATH), whatever commit asv last installed.
-# Environment: ASV_MACHINE (default python-2core), ASV_BENCH (a regex of benchmarks).
+# Environment: ASV_MACHINE (default python-2core), ASV_BENCH (a regex of benchmarks),
+# VERIFY_ARGS (extra `paramcheck verify` arguments, e.g. "--max-examples 10" on a busy machine).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,7 +73,7 @@ PY
     # Exit 1 means a property failed: the table says which; keep going.
     PARAMCHECK_PROFILE=ci "$python" -c \
         'import sys; from paramcheck._cli import main; sys.exit(main(sys.argv[1:]))' \
-        verify --markdown -q > "$out/verify-torch-$version.md"
+        verify --markdown -q ${VERIFY_ARGS:-} > "$out/verify-torch-$version.md"
     echo "verify exit status $? (0: all hold, 1: a property failed)"
 done
 echo "releases: wrote $out/ and asv results in .asv/releases/results"

@@ -593,7 +593,7 @@ def _inject_property(module: Module, tensor_name: str) -> None:
             # Looked up before touching self.parametrizations: a cache hit costs one dict lookup.
             key = (id(self), tensor_name)
             tensor = _cache.get(key)
-            if torch._C._is_tracing():
+            if torch._C._get_tracing_state() is not None:  # dynamo folds it (no graph break)
                 raise RuntimeError("Cannot trace a model while caching parametrizations.")
             if tensor is None:
                 tensor = _cache[key] = _parametrizations_of(self, tensor_name)()

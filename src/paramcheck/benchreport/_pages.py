@@ -112,32 +112,24 @@ def compile_page(
     ]
     if not (steps or compiles or exports):
         parts.append("No compile or export benchmark was measured.\n")
-    for heading, table in steps:
-        parts += [
-            f"## Training step, compiled and eager · {heading}\n\n",
-            "Time of one step (forward, backward, SGD step) per backend (`none`: eager); "
-            "`<backend>/eager` below 1: compiling pays.\n\n",
-            _backend_table(table), "\n",
-        ]
-    for heading, table in compiles:
-        parts += [
-            f"## Compile time, recompiles, graph breaks · {heading}\n\n",
-            "`compile_seconds`: CPU seconds of the first compiled forward and backward "
-            "(caches off). `recompiles`: frames compiled again when the same compiled "
-            "function meets instances 2-8 (0: compile's guards hold across instances). "
-            "`graph_breaks`: while compiling the first instance.\n\n",
-            _counts_table(table), "\n",
-        ]
-    for heading, table in exports:
-        parts += [
-            f"## torch.export (pytorch/pytorch#167645) · {heading}\n\n",
-            "`exported_over_eager_cached`: forward of the program exported as usual over the "
-            "eager forward inside `cached()`, timed alternately in one process. "
-            "`export_seconds`: wall time of `torch.export.export`. The exported forward "
-            "per export mode is in cost_ratio.md and results.csv "
-            "(`export.ExportedRun`).\n\n",
-            _counts_table(table), "\n",
-        ]
+    kinds = (
+        (steps, _backend_table, "Training step, compiled and eager",
+         "Time of one step (forward, backward, SGD step) per backend (`none`: eager); "
+         "`<backend>/eager` below 1: compiling pays."),
+        (compiles, _counts_table, "Compile time, recompiles, graph breaks",
+         "`compile_seconds`: CPU seconds of the first compiled forward and backward "
+         "(caches off). `recompiles`: frames compiled again when the same compiled "
+         "function meets instances 2-8 (0: compile's guards hold across instances). "
+         "`graph_breaks`: while compiling the first instance."),
+        (exports, _counts_table, "torch.export (pytorch/pytorch#167645)",
+         "`exported_over_eager_cached`: forward of the program exported as usual over the "
+         "eager forward inside `cached()`, timed alternately in one process. "
+         "`export_seconds`: wall time of `torch.export.export`. The exported forward "
+         "per export mode is in cost_ratio.md and results.csv (`export.ExportedRun`)."),
+    )
+    for sections, table_of, title, text in kinds:
+        for heading, table in sections:
+            parts += [f"## {title} · {heading}\n\n", text, "\n\n", table_of(table), "\n"]
     return "".join(parts).rstrip("\n") + "\n"
 
 

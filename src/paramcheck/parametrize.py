@@ -59,7 +59,7 @@ Caching
 10. Inside ``with cached():`` each parametrized tensor is computed once, on first read, and the
     same tensor object is returned by every later read. Blocks nest; the cache belongs to the
     outermost block and is emptied when it exits. Tracing with ``torch.jit.trace`` while caching
-    is a ``RuntimeError``.
+    is a ``RuntimeError``; ``torch.compile`` of a cached read keeps it in one graph.
 
 Removing: ``remove_parametrizations(module, "weight", leave_parametrized=True)``
 

@@ -147,3 +147,10 @@ def test_non_square_inputs_to_square_constraints() -> None:
     for name in ("symmetric", "skew", "special_orthogonal"):
         result = constraints.check(name, torch.ones(2, 3))
         assert not result.ok and "square" in result.message
+
+
+def test_a_zero_dim_bool_verdict_is_judged_by_its_value() -> None:
+    # (A == 0).all() is a 0-dim tensor: nonzero() of its negation has no entries, which
+    # once read as "nothing failed" and let a False verdict pass.
+    assert not constraints.from_callable(lambda A: (A == 0).all())(torch.ones(2, 2)).ok
+    assert constraints.from_callable(lambda A: (A == 0).all())(torch.zeros(2, 2)).ok

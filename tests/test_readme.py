@@ -48,3 +48,7 @@ def _check(namespace: dict[str, object]) -> None:
                             properties=[namespace["CONTRACTION"]], max_examples=20, seed=0)
     assert [r.property for r in bad.failures] == ["contraction", "contraction"], str(bad)
     assert bad.failures[0].failure.gap > bad.failures[0].failure.tolerance  # type: ignore[union-attr]
+    # Scan your model: both parametrized tensors, the constraint inferred where known.
+    scanned = namespace["model_report"]
+    assert [t.tensor.path for t in scanned.tensors] == ["0.weight", "2.weight"]  # type: ignore[attr-defined]
+    assert [t.inference.label for t in scanned.tensors] == ["orthogonal", "-"]  # type: ignore[attr-defined]

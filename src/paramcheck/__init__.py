@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from paramcheck import constraints, errors, parametrize, properties, strategies, transforms
+    from paramcheck._scan import ScanReport, scan
     from paramcheck.engine._api import check, verify
     from paramcheck.engine._options import Options
     from paramcheck.engine._property import Draws, Property, Subject
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str | None] = {
     "verify": "paramcheck.engine._api",
     "check": "paramcheck.engine._api",
+    "scan": "paramcheck._scan",
+    "ScanReport": "paramcheck._scan",
     "Options": "paramcheck.engine._options",
     "Property": "paramcheck.engine._property",
     "Draws": "paramcheck.engine._property",
@@ -60,6 +63,7 @@ __all__ = [
     "PropertyFailed",
     "Report",
     "Result",
+    "ScanReport",
     "Subject",
     "UsageError",
     "Verdict",
@@ -70,6 +74,7 @@ __all__ = [
     "parametrize",
     "properties",
     "register_property",
+    "scan",
     "strategies",
     "transforms",
     "verify",

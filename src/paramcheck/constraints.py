@@ -411,7 +411,8 @@ def from_callable(fn: Callable[[Tensor], object], name: str | None = None
                 return Check(label, False, float("inf"), 0.0,
                              f"{label}: the constraint returned a {verdict.dtype} tensor; "
                              f"return a bool or a bool tensor")
-            failing = (~verdict).nonzero()
+            # A 0-dim verdict ((A == 0).all()) has no index: view it as one entry.
+            failing = (~verdict).reshape(verdict.shape or (1,)).nonzero()
             ok = failing.numel() == 0
             where = ("" if ok or verdict.ndim == 0
                      else f" (first false entry: {failing[0].tolist()})")

@@ -46,6 +46,62 @@ def _check_shape(what: str, X: Tensor, expected: tuple[int, ...], built: str) ->
         )
 
 
+def orthogonal_spec(
+    shape: Sequence[int], orthogonal_map: str, use_trivialization: bool = True
+) -> Spec:
+    """The :class:`Spec` of torch's ``orthogonal`` for a weight of ``shape`` (see
+    :class:`TorchOrthogonal` for why each field is what it is)."""
+    householder = orthogonal_map == "householder"
+    if use_trivialization:
+        exact_on = "every semi-orthogonal matrix of the shape (stored in base)"
+    elif householder:
+        exact_on = "semi-orthogonal matrices of the shape (reflectors from geqrf)"
+    else:
+        exact_on = "nowhere: right_inverse raises NotImplementedError"
+    return Spec(
+        constraint="orthogonal",
+        inputs="sign_diagonal" if householder else "matrix",
+        inverse_exact_on=exact_on,
+        shape=tuple(int(s) for s in shape),
+        stateful=use_trivialization,
+        inverse_exact=use_trivialization or householder,
+    )
+
+
+def spectral_norm_spec(shape: Sequence[int]) -> Spec:
+    """The :class:`Spec` of torch's ``spectral_norm`` for a weight of ``shape`` (see
+    :class:`TorchSpectralNorm`)."""
+    size = tuple(int(s) for s in shape)
+    return Spec(
+        constraint=None,
+        inputs="nonzero",
+        inverse_exact_on=(
+            "only approximately: f(A) = A when sigma_max(A) = 1 and the power "
+            "iteration has converged for A"
+        ),
+        min_ndim=len(size),
+        shape=size,
+        batched=False,
+        stateful=True,
+        inverse_exact=False,
+        # W / σ(W) does not change when W is scaled: every direction but one.
+        dimension=every_entry_but_scale,
+    )
+
+
+def weight_norm_spec() -> Spec:
+    """The :class:`Spec` of torch's ``weight_norm`` (see :class:`TorchWeightNorm`)."""
+    return Spec(
+        constraint=None,
+        inputs="nonzero",
+        inverse_exact_on="tensors with no zero slice along dim",
+        min_ndim=1,
+        batched=False,
+        originals=2,
+        dimension=every_entry,
+    )
+
+
 class TorchOrthogonal(_Orthogonal):
     r"""torch's ``orthogonal`` parametrization (``_Orthogonal``) for a weight of ``shape``.
 
@@ -110,21 +166,7 @@ class TorchOrthogonal(_Orthogonal):
         n = max(size[-2:])
         if use_trivialization:
             self.base = torch.eye(n, dtype=dtype, device=device)
-        householder = orthogonal_map == "householder"
-        if use_trivialization:
-            exact_on = "every semi-orthogonal matrix of the shape (stored in base)"
-        elif householder:
-            exact_on = "semi-orthogonal matrices of the shape (reflectors from geqrf)"
-        else:
-            exact_on = "nowhere: right_inverse raises NotImplementedError"
-        self.spec = Spec(
-            constraint="orthogonal",
-            inputs="sign_diagonal" if householder else "matrix",
-            inverse_exact_on=exact_on,
-            shape=size,
-            stateful=use_trivialization,
-            inverse_exact=use_trivialization or householder,
-        )
+        self.spec = orthogonal_spec(size, orthogonal_map, use_trivialization)
 
     def forward(self, X: Tensor) -> Tensor:
         check_input("TorchOrthogonal", X, dtypes=FLOATS)
@@ -179,21 +221,7 @@ class TorchSpectralNorm(_SpectralNorm):
             weight = torch.randn(tuple(int(s) for s in weight), dtype=dtype, device=device)
         super().__init__(weight, n_power_iterations, dim, eps)
         self.shape = tuple(weight.shape)
-        self.spec = Spec(
-            constraint=None,
-            inputs="nonzero",
-            inverse_exact_on=(
-                "only approximately: f(A) = A when sigma_max(A) = 1 and the power "
-                "iteration has converged for A"
-            ),
-            min_ndim=len(self.shape),
-            shape=self.shape,
-            batched=False,
-            stateful=True,
-            inverse_exact=False,
-            # W / σ(W) does not change when W is scaled: every direction but one.
-            dimension=every_entry_but_scale,
-        )
+        self.spec = spectral_norm_spec(self.shape)
 
     def forward(self, weight: Tensor) -> Tensor:
         check_input("TorchSpectralNorm", weight, dtypes=FLOATS, min_ndim=len(self.shape))
@@ -227,15 +255,7 @@ class TorchWeightNorm(_WeightNorm):
 
     def __init__(self, dim: int | None = 0) -> None:
         super().__init__(dim)
-        self.spec = Spec(
-            constraint=None,
-            inputs="nonzero",
-            inverse_exact_on="tensors with no zero slice along dim",
-            min_ndim=1,
-            batched=False,
-            originals=2,
-            dimension=every_entry,
-        )
+        self.spec = weight_norm_spec()
 
     def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:
         check_input("TorchWeightNorm (g)", weight_g, dtypes=FLOATS, min_ndim=0)

@@ -1,0 +1,289 @@
+"""paramcheck.scan on real models, the planted bug deep inside one, and every hazard
+firing on the model that has it and silent on its clean twin."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import pickle
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import orthogonal, spectral_norm, weight_norm
+
+from paramcheck._scan import find, find_hooks, legacy_renames, scan
+from paramcheck._scan._find import ParametrizedTensor
+from paramcheck._scan._hazards import Context, Hazard, hazards
+from paramcheck.errors import UsageError
+
+
+def _load_models():  # type: ignore[no-untyped-def]
+    """tests/data/scan_models.py, the module `paramcheck verify --model` names too."""
+    path = Path(__file__).parent / "data" / "scan_models.py"
+    spec = importlib.util.spec_from_file_location("scan_models", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("scan_models", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+scan_models = _load_models()
+FAST = {"max_examples": 5}
+
+
+def _codes(model: nn.Module, **extra: object) -> list[str]:
+    ctx = Context(model, find(model), find_hooks(model), **extra)  # type: ignore[arg-type]
+    return [h.code for h in hazards(ctx)]
+
+
+def _only(found: list[ParametrizedTensor], path: str) -> ParametrizedTensor:
+    return next(t for t in found if t.path == path)
+
+
+# ------------------------------------------------------------------------- real models
+
+
+def test_wav2vec2_weight_norm_is_found_and_verified() -> None:
+    pytest.importorskip("transformers")
+    report = scan(scan_models.wav2vec2(), **FAST)
+    (row,) = report.tensors
+    assert row.tensor.path == "encoder.pos_conv_embed.conv.weight"
+    assert row.inference.kind == "torch weight_norm"
+    assert row.inference.source == "none guaranteed"
+    assert row.tensor.shape == (32, 8, 16) and row.tensor.dtype == torch.float32
+    outcomes = {v.property: v.outcome for v in row.verdicts}
+    assert outcomes["round_trip"] == "pass" and outcomes["state"] == "pass"
+    assert outcomes["batch"] == "not applicable"  # weight_norm couples the whole tensor
+    assert outcomes["gradient"] == "could not test"  # 4096 entries: beyond gradcheck's limit
+    assert report.ok
+
+
+def test_lstm_orthogonal_recurrent_weights() -> None:
+    report = scan(scan_models.lstm_orthogonal(), search=False)
+    assert [t.tensor.path for t in report.tensors] == ["weight_hh_l0", "weight_hh_l1"]
+    for row in report.tensors:
+        assert row.inference.kind == "torch orthogonal (householder)"
+        assert row.inference.label == "orthogonal"
+        assert {v.outcome for v in row.verdicts} == {"pass"}
+
+
+def test_spectral_norm_discriminator() -> None:
+    report = scan(scan_models.sn_discriminator(), **FAST)
+    assert [t.tensor.path for t in report.tensors] == ["0.weight", "2.weight", "5.weight"]
+    assert {t.inference.kind for t in report.tensors} == {"torch spectral_norm"}
+    assert report.ok
+
+
+def test_ao_pruning_masks_are_checked_and_state_is_upstream() -> None:
+    report = scan(scan_models.sparsified(), search=False)
+    for row in report.tensors:
+        outcomes = {v.property: v.outcome for v in row.verdicts}
+        assert row.inference.label == "zero_where_masked" and outcomes["constraint"] == "pass"
+        # FakeSparsity keeps its mask out of state_dict by design: torch's, not the user's.
+        assert outcomes["state"] == "upstream"
+    assert report.ok
+
+
+def test_ao_pruning_constraint_fails_when_the_mask_is_not_applied() -> None:
+    model = scan_models.sparsified()
+    model[0].parametrizations.weight[0].forward = lambda x: x  # planted: mask ignored
+    report = scan(model, search=False)
+    failed = {(t.tensor.path, v.property) for t, v in report.failures}
+    assert failed == {("0.weight", "constraint")}
+
+
+def test_geotorch_manifolds_and_what_is_not_inferred() -> None:
+    pytest.importorskip("geotorch")
+    report = scan(scan_models.geotorch_model(), search=False)
+    labels = {t.tensor.path: t.inference.label for t in report.tensors}
+    assert labels == {"0.weight": "orthogonal", "1.bias": "unit_norm(dim=-1)",
+                      "2.weight": "psd", "3.weight": "-"}
+    assert report.not_inferred == ("geotorch LowRank",)
+    assert "no constraint known for geotorch LowRank" in str(report)
+    assert report.ok
+
+
+def test_planted_bug_deep_inside_a_real_model_is_named_by_its_path() -> None:
+    pytest.importorskip("transformers")
+    report = scan(scan_models.wav2vec2_planted(), search=False)
+    assert len(report.tensors) == 9
+    failed = {(t.tensor.path, v.property) for t, v in report.failures}
+    assert failed == {("encoder.layers.1.attention.v_proj.weight", "round_trip")}
+    assert "FAILED round_trip of encoder.layers.1.attention.v_proj.weight" in str(report)
+
+
+def test_clean_twin_of_the_planted_model_passes() -> None:
+    pytest.importorskip("transformers")
+    model = scan_models.wav2vec2_planted()
+    plist = model.encoder.layers[1].attention.v_proj.parametrizations.weight
+    from paramcheck.transforms import CayleyMap
+
+    plist[1] = CayleyMap()
+    assert scan(model, search=False).ok
+
+
+def test_given_constraints_override_what_is_inferred() -> None:
+    report = scan(scan_models.sparsified(), constraints={"0.*": "orthogonal"}, search=False)
+    rows = {t.tensor.path: t for t in report.tensors}
+    assert rows["0.weight"].inference.source == "given"
+    assert rows["2.weight"].inference.label == "zero_where_masked"
+    assert {(t.tensor.path, v.property) for t, v in report.failures} == {
+        ("0.weight", "constraint")}  # a masked random matrix is not orthogonal
+
+
+@pytest.mark.parametrize(("constraints", "match"), [
+    ({"*.weight": "orthogonl"}, "unknown constraint 'orthogonl'"),
+    (["orthogonal"], "constraints must be a dict"),
+    ({"*.weight": 3}, "must be a constraint name or a callable"),
+])
+def test_bad_constraints_are_usage_errors(constraints: object, match: str) -> None:
+    with pytest.raises(UsageError, match=match):
+        scan(nn.Linear(2, 2), constraints=constraints)  # type: ignore[arg-type]
+
+
+def test_outputs_json_markdown_and_text() -> None:
+    report = scan(scan_models.lstm_orthogonal(), search=False)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert [t["tensor"] for t in data["tensors"]] == ["weight_hh_l0", "weight_hh_l1"]
+    assert data["tensors"][0]["verdicts"][0]["outcome"] == "pass"
+    md = report.render(markdown=True).splitlines()
+    assert md[2].startswith("| tensor | chain | shape | dtype | constraint | holds | round_trip")
+    assert md[4].startswith("| weight_hh_l0 | torch orthogonal (householder) | 16x4 | float32")
+
+
+def test_a_chain_that_raises_on_read_is_a_failure_of_that_tensor() -> None:
+    class Broken(nn.Module):
+        def forward(self, X: torch.Tensor) -> torch.Tensor:
+            raise RuntimeError("boom")
+
+    model = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3))
+    parametrize.register_parametrization(model[1], "weight", Broken(), unsafe=True)
+    report = scan(model, search=False)
+    ((row, verdict),) = report.failures
+    assert row.tensor.path == "1.weight" and "boom" in verdict.message
+
+
+# ---------------------------------------------------------------------------- hazards
+
+
+def test_half_precision_orthogonal() -> None:
+    layer = orthogonal(nn.Linear(32, 32))
+    assert "half_precision_orthogonal" not in _codes(layer)
+    layer = layer.to(torch.bfloat16)
+    W = layer.weight.double()
+    assert (W.T @ W - torch.eye(32, dtype=torch.float64)).abs().max() > 1e-3  # it bites
+    assert "half_precision_orthogonal" in _codes(layer)
+
+
+def test_spectral_norm_twice() -> None:
+    assert "spectral_norm_twice" not in _codes(spectral_norm(nn.Linear(4, 4)))
+    assert "spectral_norm_twice" in _codes(spectral_norm(spectral_norm(nn.Linear(4, 4))))
+
+
+def test_tied_original() -> None:
+    a, b = nn.Linear(4, 4), nn.Linear(4, 4)
+    model = nn.Sequential(a, b)
+    orthogonal(a)
+    assert "tied_original" not in _codes(model)
+    a2, b2 = nn.Linear(4, 4), nn.Linear(4, 4)
+    b2.weight = a2.weight
+    model = nn.Sequential(a2, b2)
+    orthogonal(a2)
+    assert not torch.allclose(a2.weight, b2.weight)  # the tie is broken
+    assert "tied_original" in _codes(model)
+
+
+def test_meta_tensors() -> None:
+    with torch.device("meta"):
+        model = weight_norm(nn.Linear(4, 4))
+    assert "meta_tensors" in _codes(model)
+    assert "meta_tensors" not in _codes(weight_norm(nn.Linear(4, 4)))
+    (row,) = scan(model).tensors
+    assert row.verdicts[0].outcome == "could not test"
+
+
+def test_legacy_weight_norm_keys() -> None:
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        old = torch.nn.utils.weight_norm(nn.Conv1d(2, 4, 3), dim=2)
+    old_sd = old.state_dict()
+    new = weight_norm(nn.Conv1d(2, 4, 3), dim=2)
+    assert "legacy_state_dict_keys" in _codes(new, state_dict=old_sd)
+    assert "legacy_state_dict_keys" not in _codes(new, state_dict=new.state_dict())
+    # Module.load_state_dict renames them (torch's hook): the hazard is only a note.
+    new.load_state_dict(old_sd)
+    torch.testing.assert_close(new.weight, old.weight)
+    renames = legacy_renames(find(new), old_sd)
+    assert {renames.get(k, k) for k in old_sd} == set(new.state_dict())
+
+
+def test_legacy_spectral_norm_keys_fail_to_load_and_the_renames_load() -> None:
+    torch.manual_seed(0)
+    old = torch.nn.utils.spectral_norm(nn.Linear(3, 4))
+    old_sd = old.state_dict()
+    new = spectral_norm(nn.Linear(3, 4))
+    ctx = Context(new, find(new), [], state_dict=old_sd)
+    (hazard,) = [h for h in hazards(ctx) if h.code == "legacy_state_dict_keys"]
+    assert hazard.severity == "warning" and "weight_orig -> " in hazard.message
+    assert "legacy_state_dict_keys" not in _codes(new, state_dict=new.state_dict())
+    with pytest.raises(RuntimeError, match="weight_orig"):
+        new.load_state_dict(old_sd)
+    renames = legacy_renames(find(new), old_sd)
+    new.load_state_dict({renames.get(k, k): v for k, v in old_sd.items()})
+    new.eval(), old.eval()  # frozen u, v: both compute weight_orig / uᵀ(weight_orig v)
+    x = torch.randn(2, 3)
+    torch.testing.assert_close(new(x), old(x))
+
+
+def test_plain_weight_key_into_a_parametrized_model() -> None:
+    plain = nn.Linear(4, 4).state_dict()
+    assert "legacy_state_dict_keys" in _codes(orthogonal(nn.Linear(4, 4)), state_dict=plain)
+
+
+def test_recomputed_needs_example_inputs_and_fires_on_an_lstm() -> None:
+    lstm = scan_models.lstm_orthogonal()
+    x = torch.randn(3, 2, 6)
+    assert "recomputed" not in _codes(lstm)  # no forward without example inputs
+    ctx = Context(lstm, find(lstm), [], example_inputs=(x,))
+    found = [h for h in hazards(ctx) if h.code == "recomputed"]
+    assert {h.path for h in found} == {"weight_hh_l0", "weight_hh_l1"}
+    assert all(ctx.counts[p] >= 2 for p in ctx.counts)
+    linear = orthogonal(nn.Linear(4, 4))
+    assert "recomputed" not in _codes(linear, example_inputs=(torch.randn(2, 4),))
+
+
+def test_mask_not_saved() -> None:
+    model = scan_models.sparsified()
+    with pytest.raises(RuntimeError, match="mask"):
+        model.load_state_dict(model.state_dict())  # what the hazard says
+    assert "mask_not_saved" in _codes(model)
+    assert "mask_not_saved" not in _codes(scan_models.sn_discriminator())
+
+
+def test_hook_reparametrization() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        old = torch.nn.utils.weight_norm(nn.Linear(4, 4))
+    assert [h.kind for h in find_hooks(old)] == ["weight_norm"]
+    assert "hook_reparametrization" in _codes(old)
+    assert "hook_reparametrization" not in _codes(weight_norm(nn.Linear(4, 4)))
+
+
+def test_pickle_refused() -> None:
+    model = nn.Sequential(orthogonal(nn.Linear(4, 4)))
+    with pytest.raises(RuntimeError, match="state_dict"):
+        pickle.dumps(model)
+    assert "pickle_refused" in _codes(model)
+    assert "pickle_refused" not in _codes(nn.Sequential(nn.Linear(4, 4)))
+
+
+def test_hazards_print_a_message_and_a_fix() -> None:
+    h = Hazard("code", "a.weight", "warning", "what goes wrong", "what to do", "ref#1")
+    assert str(h) == "warning [code] a.weight: what goes wrong\n  fix: what to do (ref#1)"

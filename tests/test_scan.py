@@ -287,3 +287,69 @@ def test_pickle_refused() -> None:
 def test_hazards_print_a_message_and_a_fix() -> None:
     h = Hazard("code", "a.weight", "warning", "what goes wrong", "what to do", "ref#1")
     assert str(h) == "warning [code] a.weight: what goes wrong\n  fix: what to do (ref#1)"
+
+
+# ----------------------------------------------------------------- paramcheck verify --model
+
+
+@pytest.fixture
+def in_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from tests/data, where `scan_models` is importable (as a user's package is)."""
+    monkeypatch.chdir(Path(__file__).parent / "data")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+
+def test_cli_model_json_and_progress(in_data: None, capsys: pytest.CaptureFixture[str]) -> None:
+    from paramcheck._cli import main
+
+    assert main(["verify", "--model", "scan_models:lstm_orthogonal", "--no-search",
+                 "--json"]) == 0
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert [t["tensor"] for t in data["tensors"]] == ["weight_hh_l0", "weight_hh_l1"]
+    assert data["ok"] and data["hazards"][0]["code"] == "pickle_refused"
+    assert err.splitlines()[0].startswith("[1/2] weight_hh_l0 (_Orthogonal, 16x4, float32)")
+
+
+def test_cli_model_planted_bug_exits_1(in_data: None,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("transformers")
+    from paramcheck._cli import main
+
+    assert main(["verify", "--model", "scan_models:wav2vec2_planted", "--no-search",
+                 "-q"]) == 1
+    out, err = capsys.readouterr()
+    assert "FAILED round_trip of encoder.layers.1.attention.v_proj.weight" in out
+    assert err == ""
+
+
+def test_cli_checkpoint_with_legacy_keys(in_data: None, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from paramcheck._cli import main
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        old = torch.nn.utils.weight_norm(nn.Conv1d(2, 4, 3), dim=2)
+    torch.save(old.state_dict(), tmp_path / "old.pt")
+    assert main(["verify", "--model", "scan_models:weight_norm_conv", "--checkpoint",
+                 str(tmp_path / "old.pt"), "--no-search", "--json", "-q"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "legacy_state_dict_keys" in [h["code"] for h in data["hazards"]]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--model", "scan_models:nothing"], "has no attribute 'nothing'"),
+    (["--model", "scan_models:not_a_model"], "--model needs an nn.Module"),
+    (["--model", "scan_models:sparsified", "--shape", "4x4"], "--shape does not go with --model"),
+    (["--model", "scan_models:sparsified", "--constraint-for", "x"], "is not PATTERN=NAME"),
+    (["--model", "scan_models:sparsified", "--constraint-for", "*=orthogonl"],
+     "unknown constraint 'orthogonl'"),
+    (["--model", "scan_models:sparsified", "--checkpoint", "missing.pt"], "no such file"),
+])
+def test_cli_model_usage_errors(in_data: None, capsys: pytest.CaptureFixture[str],
+                                argv: list[str], message: str) -> None:
+    from paramcheck._cli import main
+
+    assert main(["verify", *argv, "--no-search", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.splitlines()) == 1

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from paramcheck import __version__, _validate, _warnings
+from paramcheck import __version__, _cli_scan, _validate, _warnings
 from paramcheck import _verification_table as _verification
 from paramcheck._verification_table import Outcome
 from paramcheck.errors import UsageError
@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="print the results as a markdown table")
     verify.add_argument("-q", "--quiet", action="store_true",
                         help="no progress lines on stderr")
+    _cli_scan.add_arguments(verify)
 
     report = commands.add_parser(
         "report",
@@ -159,6 +160,8 @@ def _positive_int(text: str) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    if args.model is not None:
+        return EXIT_OK if _cli_scan.run(args, load_target) else EXIT_FAILED
     from paramcheck.engine._api import verify
     from paramcheck.engine._options import Options
     from paramcheck.engine._plan import DEFAULT_SHAPE

@@ -86,3 +86,14 @@ def geotorch_model() -> nn.Module:
     geotorch.positive_definite(model[2], "weight")
     geotorch.low_rank(model[3], "weight", 2)
     return model
+
+
+def weight_norm_conv() -> nn.Module:
+    """A convolution with torch's weight_norm (parametrization), as a checkpoint target."""
+    from torch.nn.utils.parametrizations import weight_norm
+
+    torch.manual_seed(0)
+    return weight_norm(nn.Conv1d(2, 4, 3), dim=2)
+
+
+not_a_model = 3

@@ -201,12 +201,15 @@ def _verdicts(report: Any, where: str) -> dict[str, Verdict]:
     for r in report.results:
         name = "constraint" if report.constraint and r.property == report.constraint \
             else r.property
-        if r.status == "passed":
+        status = str(r.status)  # the engine's verdict, by its value
+        if status == "passed":
             out[name] = Verdict(name, "pass")
-        elif r.status == "skipped":
+        elif status in ("skipped", "not applicable"):
             out[name] = Verdict(name, "not applicable", r.message)
-        elif any(s in r.message for s in _TOOL_LIMITS):
+        elif status == "could not test" or any(s in r.message for s in _TOOL_LIMITS):
             out[name] = Verdict(name, "could not test", f"{where}: {r.message.splitlines()[0]}")
+        elif status == "upstream":
+            out[name] = Verdict(name, "upstream", f"on {where}: {r.message}", r.replay)
         else:
             out[name] = Verdict(name, "fail", f"on {where}: {r.message}", r.replay)
     return out

@@ -199,8 +199,7 @@ def _current_input(t: ParametrizedTensor) -> Tensor:
 def _verdicts(report: Any, where: str) -> dict[str, Verdict]:
     out = {}
     for r in report.results:
-        name = "constraint" if report.constraint and r.property == report.constraint \
-            else r.property
+        name = r.prop.name if r.prop is not None else r.property
         status = str(r.status)  # the engine's verdict, by its value
         if status == "passed":
             out[name] = Verdict(name, "pass")
@@ -248,16 +247,16 @@ def _verify_tensor(t: ParametrizedTensor, inference: Inference, *, max_examples:
     import paramcheck
 
     assert t.shape is not None
-    from paramcheck.properties import PROPERTIES
+    from paramcheck.properties import GRADIENT, registry
 
     fresh = _factory(t.chain, inference)
     X = _current_input(t)
     skipped: list[Verdict] = []
-    run = list(PROPERTIES)
-    if X.numel() > GRADCHECK_ENTRIES:
-        run.remove("gradient")
+    run = [p for p in registry() if p.default]
+    if X.numel() > GRADCHECK_ENTRIES and GRADIENT in run:
+        run.remove(GRADIENT)
         skipped.append(Verdict(
-            "gradient", "could not test",
+            GRADIENT.name, "could not test",
             f"gradcheck of a {X.numel()}-entry tensor needs {2 * X.numel()} forward calls "
             f"and a {X.numel()}² Jacobian; the scan runs it up to {GRADCHECK_ENTRIES} entries"))
     common: dict[str, Any] = {
@@ -271,13 +270,13 @@ def _verify_tensor(t: ParametrizedTensor, inference: Inference, *, max_examples:
     found = _verdicts(now, "the current weights")
     # A property that failed on the current weights has its counterexample already: the
     # search (and its shrinking, slow at real sizes) runs for the others only.
-    rest = [p for p in run if found.get(p, Verdict(p, "pass")).outcome == "pass"]
+    rest = [p for p in run if found.get(p.name, Verdict(p.name, "pass")).outcome == "pass"]
     around = {}
     if search and rest:
         around = _verdicts(paramcheck.verify(
             fresh, settings=_search_settings(max_examples), seed=seed,
             **{**common, "properties": rest}), "the search")
-    order = {p: i for i, p in enumerate(PROPERTIES)}
+    order = {p.name: i for i, p in enumerate(registry())}
     merged = tuple(sorted(
         [*(_upstream(_combine(v, around.get(k)), inference.upstream)
            for k, v in found.items()), *skipped],

@@ -8,6 +8,7 @@ import json
 import pickle
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,16 @@ scan_models = _load_models()
 FAST = {"max_examples": 5}
 
 
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """One intra-op thread: the real models' tensors are above the engine's small-work
+    size, and a second thread on shared cores (pytest -n 2) makes each op milliseconds."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _codes(model: nn.Module, **extra: object) -> list[str]:
     ctx = Context(model, find(model), find_hooks(model), **extra)  # type: ignore[arg-type]
     return [h.code for h in hazards(ctx)]
@@ -60,7 +71,8 @@ def test_wav2vec2_weight_norm_is_found_and_verified() -> None:
     outcomes = {v.property: v.outcome for v in row.verdicts}
     assert outcomes["round_trip"] == "pass" and outcomes["state"] == "pass"
     assert outcomes["batch"] == "not applicable"  # weight_norm couples the whole tensor
-    assert outcomes["gradient"] == "could not test"  # 4096 entries: beyond gradcheck's limit
+    # 4096 entries: finite differences along random directions instead of gradcheck.
+    assert outcomes["gradient"] == "pass"
     assert report.ok
 
 

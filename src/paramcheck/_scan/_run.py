@@ -41,12 +41,6 @@ CELL: dict[str, str] = {"pass": "pass", "fail": "FAIL", "not applicable": "n/a",
 #: max_examples is given, and verify shares that out between properties as usual.
 SCAN_SHARE = 0.2
 
-#: The gradient property runs torch.autograd.gradcheck, whose numerical Jacobian costs
-#: 2·k forward calls and k backward calls for a k-entry tensor, and k² entries of memory:
-#: measured 295 s at k = 4096 (a Wav2Vec2 positional convolution). Up to this many entries
-#: (a 16x16 matrix, ~1 s) it runs; beyond, the scan says "could not test" for it.
-GRADCHECK_ENTRIES = 256
-
 #: Hypothesis' health checks and draw failures: the tool could not test, the code did not
 #: fail. Matched on the engine's message for them.
 _TOOL_LIMITS = ("Hypothesis health check failed", "no valid input could be drawn")
@@ -247,18 +241,14 @@ def _verify_tensor(t: ParametrizedTensor, inference: Inference, *, max_examples:
     import paramcheck
 
     assert t.shape is not None
-    from paramcheck.properties import GRADIENT, registry
+    from paramcheck.properties import registry
 
     fresh = _factory(t.chain, inference)
     X = _current_input(t)
-    skipped: list[Verdict] = []
+    # Every default property runs at the tensor's real size: the gradient law switches
+    # from gradcheck's whole Jacobian to finite differences along a few random directions
+    # above 256 entries (paramcheck._directional), a few dozen forward calls at any size.
     run = [p for p in registry() if p.default]
-    if X.numel() > GRADCHECK_ENTRIES and GRADIENT in run:
-        run.remove(GRADIENT)
-        skipped.append(Verdict(
-            GRADIENT.name, "could not test",
-            f"gradcheck of a {X.numel()}-entry tensor needs {2 * X.numel()} forward calls "
-            f"and a {X.numel()}² Jacobian; the scan runs it up to {GRADCHECK_ENTRIES} entries"))
     common: dict[str, Any] = {
         "constraint": inference.constraint, "shape": tuple(X.shape), "dtypes": (t.dtype,),
         "device": t.device, "implementation": t.implementation, "properties": run,
@@ -278,8 +268,7 @@ def _verify_tensor(t: ParametrizedTensor, inference: Inference, *, max_examples:
             **{**common, "properties": rest}), "the search")
     order = {p.name: i for i, p in enumerate(registry())}
     merged = tuple(sorted(
-        [*(_upstream(_combine(v, around.get(k)), inference.upstream)
-           for k, v in found.items()), *skipped],
+        (_upstream(_combine(v, around.get(k)), inference.upstream) for k, v in found.items()),
         key=lambda v: order.get(v.property, len(order))))
     note = ""
     if inference.source == "not inferred":

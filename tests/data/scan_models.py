@@ -32,14 +32,14 @@ def wav2vec2(hidden: int = 32) -> nn.Module:
 def wav2vec2_planted() -> nn.Module:
     """Wav2Vec2 whose 8 attention projections are orthogonal through [Skew, CayleyMap],
     except one, deep inside, through the tutorial's CayleyMap (wrong right_inverse)."""
-    model = wav2vec2(hidden=16)
+    model = wav2vec2(hidden=32)
     for i, layer in enumerate(model.encoder.layers):
         for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
             buggy = i == 1 and name == "v_proj"
             proj = getattr(layer.attention, name)
             parametrize.register_parametrization(proj, "weight", Skew())
             parametrize.register_parametrization(
-                proj, "weight", TutorialCayleyMap(16) if buggy else CayleyMap())
+                proj, "weight", TutorialCayleyMap(32) if buggy else CayleyMap())
     return model
 
 

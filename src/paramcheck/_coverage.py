@@ -195,7 +195,29 @@ def _small(X: Tensor, spec: Spec | None) -> Tensor:
     return X[tuple(slice(0, RANK_SIZE) for _ in range(X.ndim))].contiguous()
 
 
-def _rank_at(target: tg.Target, X64: Tensor, basis: Tensor | None) -> tuple[int, Tensor, float]:
+def unscaled_rank(J: Tensor) -> int:
+    """The textbook numerical rank: singular values of ``J`` itself above
+    ``MAP_SLACK·N·eps₆₄·σ_max``.
+
+    Column scaling (:func:`numerical_rank`) keeps an exact but tiny derivative, yet it
+    also magnifies rounding: a column that should be ``1e-5`` of its neighbours (the
+    Sphere's ``(I - uuᵀ)/‖r‖`` at ``u`` within 1e-5 of an axis) carries an absolute error
+    of ``eps·‖J‖``, which scaling turns into a relative one of ``1e5·eps``, above the
+    threshold: a rank one too high. Unscaled, that error stays below the threshold. The
+    two err in opposite directions (scaled: too high near an axis; unscaled: too low
+    for a derivative of 1e-44), so :func:`_check_rank` accepts the declared dimension
+    when either measure gives it.
+    """
+    sigma = torch.linalg.svdvals(J)
+    if sigma.numel() == 0 or float(sigma[0]) == 0.0:
+        return 0
+    threshold = num.MAP_SLACK * max(J.shape) * num.eps(torch.float64) * float(sigma[0])
+    return int((sigma > threshold).sum())
+
+
+def _rank_at(target: tg.Target, X64: Tensor, basis: Tensor | None
+             ) -> tuple[int, Tensor, float, int]:
+    """:func:`numerical_rank` of forward's Jacobian at ``X64``, and :func:`unscaled_rank`."""
     chain = target.fresh(X64)
     for m in chain:
         m.eval()  # a function of its input: no power-iteration updates while differentiating
@@ -203,7 +225,7 @@ def _rank_at(target: tg.Target, X64: Tensor, basis: Tensor | None) -> tuple[int,
     J = jacobian(chain, inputs)
     if basis is not None and len(inputs) == 1:
         J = J @ basis
-    return numerical_rank(J)
+    return (*numerical_rank(J), unscaled_rank(J))
 
 
 def _jittered(X64: Tensor, domain: str) -> Tensor:
@@ -222,12 +244,12 @@ def _check_rank(target: tg.Target, X: Tensor, constraint: object,
     X64 = small.to(torch.float64)
     want, source = _declared(target, constraint, dimension, tuple(X64.shape))
     basis = _tangent_basis(domain, tuple(X64.shape))
-    rank, sigma, threshold = _rank_at(target, X64, basis)
-    if rank == want:
+    rank, sigma, threshold, plain = _rank_at(target, X64, basis)
+    if want in (rank, plain):
         return
     near = _jittered(X64, domain)
-    rank_near, _, _ = _rank_at(target, near, basis)
-    if rank_near == want:
+    rank_near, _, _, plain_near = _rank_at(target, near, basis)
+    if want in (rank_near, plain_near):
         return  # a singular point of a map of full rank elsewhere (the Sphere at zero)
     where = ("" if small.shape == X.shape else
              f" (measured on the leading {tuple(small.shape)} block of the input: the "

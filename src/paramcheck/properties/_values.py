@@ -198,6 +198,12 @@ def _batch_right_inverse(target: tg.Target, A: Tensor, n: int, e: float) -> None
     try:
         R = tg.right_inverse(together, A.clone())
     except AssertionError as exc:
+        if not target.specs():
+            # Nothing said its leading dimensions are a batch (see _refuses_batches): a
+            # right_inverse that writes into state built for one weight (geotorch's
+            # manifolds copy into a base of size (n, n)) may refuse a batch. Forward's
+            # batch consistency was checked above; assigning a batch is not promised.
+            return
         if isinstance(exc.__cause__, ValueError | TypeError):
             # A deliberate refusal naming the problem (torch's orthogonal: "Expected a
             # matrix or batch of matrices of shape (4, 4)", its base built for one

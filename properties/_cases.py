@@ -1,5 +1,5 @@
-"""What the property suite checks: every property of the registry on every shipped
-transform and chain, and on torch's built-ins.
+"""What the property suite checks: the properties of the registry (:data:`PROPERTIES`) on
+every shipped transform and chain, and on torch's built-ins.
 
 The cases come from the shipped catalog, :func:`paramcheck.transforms.catalog` (every
 transform, ready chain, and torch built-in through its adapter), plus torch's built-ins
@@ -273,11 +273,23 @@ class Item:
                                  device=device, bound=spec.bound)
 
 
+#: The opt-in groups this suite asks for, as a user would with ``properties=[...]``. The
+#: ``contexts`` group (compile, export, training...) has its own suite,
+#: properties/test_contexts.py, sized for CI and with torch's defects as strict xfails.
+OPT_IN = ("coverage", "inplace")
+
+
+def suite_properties() -> tuple[Property, ...]:
+    """The properties this suite checks: every default one of the registry (the built-ins
+    and any a user registered), then those of the :data:`OPT_IN` groups."""
+    return tuple(dict.fromkeys((*P.select(None), *P.select(OPT_IN))))
+
+
 def items() -> list[Any]:
-    """pytest parameters ``(item, device)``: every property of the registry, on every case
+    """pytest parameters ``(item, device)``: each of :func:`suite_properties`, on every case
     it applies to."""
     found = []
-    for prop in P.registry():
+    for prop in suite_properties():
         for case in CASES:
             for shape in case.shape_list():
                 if not_applicable(case, prop, shape.dims) is not None:

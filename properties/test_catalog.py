@@ -64,7 +64,7 @@ def test_every_catalog_entry_is_a_case_and_every_extra_names_one() -> None:
 
 def test_every_property_applies_somewhere() -> None:
     tested = {item.values[0].prop for item in catalog.items()}
-    for prop in properties.registry():
+    for prop in catalog.suite_properties():
         assert prop in tested, f"{prop} applies to no case"
 
 
@@ -73,7 +73,7 @@ def test_every_case_runs_its_spec_laws() -> None:
     for case in catalog.CASES:
         for shape in case.shape_list():
             spec = case.spec(shape.dims)
-            for prop in properties.registry():
+            for prop in catalog.suite_properties():
                 reason = catalog.not_applicable(case, prop, shape.dims)
                 assert reason is None or reason.strip(), (case.name, prop)
             if spec.constraint is not None:

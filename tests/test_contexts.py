@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import Phase, settings
 from torch import Tensor, nn
 
 from paramcheck import constraints, contexts
@@ -388,3 +389,83 @@ def test_shipped_transforms_register_on_the_meta_device(make: Callable[[], nn.Mo
         layer = nn.Linear(4, 4, bias=False)
         parametrize.register_parametrization(layer, "weight", make())
         assert layer.weight.is_meta
+
+
+# ------------------------------------------------- the same bugs through verify's registry
+
+
+#: context property -> (planted bug, its clean twin, verify keyword arguments). The laws'
+#: own tests above show what each bug does; these show that verify finds it as exactly
+#: that property, and nothing on the twin.
+THROUGH_VERIFY: dict[str, tuple[Callable[[], object], Callable[[], object], dict[str, object]]] = {
+    "compile": (AnnealedSigmoid, AnnealedSigmoidOutside, {}),
+    "fullgraph": (GuardedSphere, BranchlessSphere, {}),
+    "recompile": (CountingTemperature, FixedTemperature, {}),
+    "export": (TrivializedOrthogonal, TrivializedOrthogonalBuffer, {}),
+    "functional": (IndexedSymmetric, Symmetric, {}),
+    # The power iteration divides by its estimate of σ, zero at a zero weight.
+    "autocast": (PowerIteration, PowerIterationInPlace, {"inputs": "nonzero"}),
+    "meta": (FixedBase, TrivializedOrthogonalBuffer,
+             {"constraint": "orthogonal", "inputs": "image"}),
+    "conversion": (ScaledByConstant, ScaledByBuffer, {}),
+    "train": (PowerIterationInGraph, PowerIterationInPlace, {"inputs": "nonzero"}),
+    "resume": (PowerIterationAttribute, PowerIterationInPlace, {"inputs": "nonzero"}),
+}
+
+
+@pytest.mark.parametrize("context", list(THROUGH_VERIFY))
+def test_verify_reports_the_planted_bug_as_exactly_its_context(context: str) -> None:
+    import paramcheck
+
+    bug, twin, kwargs = THROUGH_VERIFY[context]
+    # Two examples, not shrunk: every bug fails on its first drawn input or its second,
+    # and shrinking would export or compile again for each attempt.
+    quick = settings(max_examples=2, phases=(Phase.generate,), database=None, deadline=None)
+    common: dict[str, object] = {"properties": [context], "dtypes": (torch.float32,),
+                                 "settings": quick, "seed": 0, **kwargs}
+    report = paramcheck.verify(bug, **common)  # type: ignore[arg-type]
+    assert {f.property for f in report.failures} == {context}, str(report)
+    clean = paramcheck.verify(twin, **common)  # type: ignore[arg-type]
+    assert clean.ok and [r.property for r in clean.results] == [context], str(clean)
+    assert all(r.status == paramcheck.Verdict.PASSED for r in clean.results), str(clean)
+
+
+def test_contexts_are_opt_in_and_selected_by_group_or_name() -> None:
+    from paramcheck import properties
+
+    assert not any(p.group == "contexts" for p in properties.select(None))
+    chosen = properties.select(["contexts"])
+    assert tuple(p.name for p in chosen) == contexts.CONTEXTS
+    assert all(not p.default and p.hosted for p in chosen)
+    assert [p.name for p in properties.select(["autocast"])] == ["autocast"]
+
+
+def test_the_command_runs_contexts_per_dtype_with_their_reasons(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from paramcheck._cli import main
+
+    argv = ["verify", "paramcheck.transforms:Symmetric", "--properties", "autocast,conversion",
+            "--max-examples", "1", "--seed", "0", "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0].split()
+    assert header[-2:] == ["autocast", "conversion"], out
+    # float32 and float64 each: autocast of a float64 network is not applicable
+    assert "4 checks: 3 passed, 0 failed, 1 not applicable" in out, out
+
+
+def test_contexts_true_adds_them_after_the_chosen_properties() -> None:
+    from paramcheck.engine._options import Options
+    from paramcheck.engine._plan import make_plan
+    from paramcheck.testing import make_tests
+
+    plan = make_plan(Symmetric(), Options(contexts=True, properties=("constraint",)))
+    assert [p.name for p in plan.properties] == ["constraint", *contexts.CONTEXTS]
+    default = make_plan(Symmetric(), Options(contexts=True))
+    names = [p.name for p in default.properties]
+    assert names[-len(contexts.CONTEXTS):] == list(contexts.CONTEXTS)
+    assert "cache" in names and "coverage" not in names
+    assert not any(p.group == "contexts" for p in make_plan(Symmetric(), Options()).properties)
+    tests = make_tests(Symmetric, contexts=True)
+    assert all(hasattr(tests, f"test_{name}") for name in contexts.CONTEXTS)
+    assert not hasattr(make_tests(Symmetric), "test_compile")

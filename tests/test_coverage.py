@@ -340,7 +340,9 @@ def test_batch_right_inverse_of_stateful_and_chained_transforms() -> None:
 
 @pytest.mark.parametrize("bug", known_bugs.OPT_IN_BUGS, ids=lambda bug: bug.__name__)
 def test_opt_in_known_bugs_fail_exactly_their_property(bug: type) -> None:
-    every = [p.name for p in properties.registry()]
+    # Every property but the contexts (which build networks, compile and train: their own
+    # planted bugs are in tests/test_contexts.py).
+    every = [p.name for p in properties.registry() if p.group != "contexts"]
     report = paramcheck.verify(bug(), max_examples=10, properties=every)
     assert {f.property for f in report.failures} == {bug.breaks}, str(report)
 

@@ -97,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--strict", action="store_true", default=None,
                         help="count failures traced to known torch defects (upstream) as "
                         "failures")
+    verify.add_argument("--contexts", action="store_true", default=None,
+                        help="also check the execution contexts: torch.compile, export, "
+                        "torch.func, autocast, meta init, conversion, training, resume "
+                        "(slower: they compile and train)")
     verify.add_argument("--shape", metavar="SHAPE",
                         help="weight shape, sizes joined by x: 4x4, or 2x3x3 for a batch "
                         "(default: the shape the target was built for, else 4x4)")

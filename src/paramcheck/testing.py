@@ -61,7 +61,10 @@ class ParametrizationTests:
         # The declared ``properties`` (names, groups or Property objects), else every
         # property that runs by default: opt-in ones (coverage, inplace, contexts...) get
         # a test only when asked for, as in verify.
-        for prop in registry.select(cls._declared("properties")):
+        chosen = registry.select(cls._declared("properties"))
+        if cls._declared("contexts"):  # as verify(..., contexts=True)
+            chosen = tuple(dict.fromkeys((*chosen, *registry.select(["contexts"]))))
+        for prop in chosen:
             name = f"test_{prop.name}"
             if name not in vars(cls) and not any(name in vars(b) for b in cls.__mro__[1:-1]
                                                  if b is not ParametrizationTests):
@@ -87,6 +90,7 @@ class ParametrizationTests:
         declared = {name: cls._declared(name) for name in Options.names()}
         options = {k: v for k, v in declared.items() if v is not None}
         options["properties"] = (prop,)
+        options["contexts"] = False  # this test checks ``prop`` alone
         report = verify(parametrization, **options)
         if not report.ok:
             raise VerificationFailed(report)

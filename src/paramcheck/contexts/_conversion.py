@@ -44,8 +44,9 @@ def conversion(parametrization: object, X: Tensor, check: Callable[[Tensor], obj
     """``.to(float64)``, ``.to(device)``, ``.half()``, each with swapping off and on."""
     impl = tg.implementation(implementation)
     target = M.target_of(parametrization)
-    spec = target.spec_for_inputs()
-    half = X.dtype == torch.float32 and (spec is None or torch.float16 in spec.dtypes)
+    # .half() is checked where every module of the chain declares float16 (a Spec
+    # without it refuses float16 with a clear error, as CayleyMap's linear algebra must).
+    half = X.dtype == torch.float32 and all(torch.float16 in s.dtypes for s in target.specs())
     base = M.build(target, X, impl)
     with torch.no_grad():  # read from a copy: a read may update state (spectral norm)
         before = M.weight(copy.deepcopy(base)).detach().clone()

@@ -64,6 +64,10 @@ def verify(parametrization: object, options: Options | None = None, /,
             - ``strict``: count a failure traced to a known torch defect (an *upstream*
               verdict, :mod:`paramcheck.upstream`) against ``Report.ok``; by default
               it is shown but does not fail the report.
+            - ``contexts``: also run the execution contexts (compile, export,
+              torch.func, autocast, meta, conversion, train, resume: the opt-in group
+              ``"contexts"``, :mod:`paramcheck.contexts`) after the others. They build
+              networks, compile and train: seconds per property, so off by default.
 
     Returns:
         A :class:`Report`. A parametrization that raises, returns a wrong shape, NaN or

@@ -54,10 +54,13 @@ def _inputs(value: object) -> SearchStrategy[Any] | str:
                      f"'image', or a domain name ({', '.join(DOMAIN_NAMES)}); got {value!r}")
 
 
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise UsageError(f"strict must be True or False, got {value!r}")
-    return value
+def _flag(name: str) -> Callable[[object], bool]:
+    def validate(value: object) -> bool:
+        if not isinstance(value, bool):
+            raise UsageError(f"{name} must be True or False, got {value!r}")
+        return value
+
+    return validate
 
 
 def _settings(value: object) -> hypothesis.settings:
@@ -105,7 +108,9 @@ class Options:
     implementation: Any = option("torch", _implementation, "parametrize module for hosts")
     settings: hypothesis.settings | None = option(None, _settings, "Hypothesis settings")
     properties: tuple[Any, ...] | None = option(None, _properties, "which properties")
-    strict: bool = option(False, _flag, "known torch defects count as failures")
+    strict: bool = option(False, _flag("strict"), "known torch defects count as failures")
+    contexts: bool = option(False, _flag("contexts"),
+                            "add the execution contexts (the opt-in group 'contexts')")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

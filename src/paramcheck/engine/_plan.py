@@ -129,6 +129,8 @@ def make_plan(parametrization: object, options: Options) -> Plan:
             f"inputs= a strategy")
     label = subject.constraint[0] if subject.constraint is not None else ""
     chosen = registry.select(options.properties, label=label)
+    if options.contexts:  # the chosen ones, then the contexts (each once)
+        chosen = tuple(dict.fromkeys((*chosen, *registry.select(["contexts"]))))
     hyp, seed, profile = _settings(options)
     return Plan(
         subject=subject, properties=chosen, shape=dims, dtypes=dtypes,

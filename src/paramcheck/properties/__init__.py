@@ -41,6 +41,7 @@ from paramcheck.engine._property import (
     resolve_constraint,
 )
 from paramcheck.errors import NotApplicable, UsageError
+from paramcheck.properties._contexts import PROPERTIES as CONTEXTS
 from paramcheck.properties._hosted import CACHE_READS, cache, differential, state
 from paramcheck.properties._plumbing import device, dtype, gradient
 from paramcheck.properties._values import batch, constraint, round_trip
@@ -48,6 +49,7 @@ from paramcheck.properties._values import batch, constraint, round_trip
 __all__ = [
     "BATCHED",
     "CACHE_READS",
+    "CONTEXTS",
     "ORIGINAL",
     "PAIR",
     "Draws",
@@ -183,6 +185,10 @@ INPLACE = _builtin(Property(
     "inplace", lambda s, X: inplace(s.target, X), share=0.1, group="inplace",
     default=False, replay=_REPLAY.format("inplace"),
     doc="forward and right_inverse leave their inputs untouched"))
+# The execution contexts (compile, export, torch.func, autocast, meta, conversion,
+# train, resume), opt-in as the group "contexts": properties/_contexts.py.
+for _context in CONTEXTS:
+    _builtin(_context)
 
 _BUILTIN = len(_REGISTRY)
 

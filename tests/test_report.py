@@ -433,6 +433,25 @@ def test_torch_releases_stand_side_by_side_oldest_first() -> None:
     assert _tables.torch_releases(frames[0]).empty  # one release: nothing to compare
 
 
+def test_a_benchmark_left_out_of_the_newest_run_is_read_where_it_was_last_measured() -> None:
+    from paramcheck.benchreport import _tables
+
+    old, new = (pd.Timestamp(day, tz="UTC") for day in ("2026-01-01", "2026-01-02"))
+    step = {"benchmark": "compiled.CompiledStep.time_step", "mode": "cached", "impl": "torch",
+            "backend": "none", "value": 2.0, "commit": "aaaa0000", "date": old}
+    recompiles = {"benchmark": "compiled.Recompiles.track_recompiles", "family": "skew",
+                  "impl": "torch", "mode": "cached", "unit": "count"}
+    frame = tidy_rows([step, {**recompiles, "value": 9.0, "commit": "aaaa0000", "date": old},
+                       {**recompiles, "value": 7.0, "commit": "bbbb0000", "date": new}])
+    runs = _tables.latest_runs(frame)
+    assert [(r.commit, sorted(r.benchmarks)) for r in runs] == [
+        ("aaaa0000", ["compiled.CompiledStep.time_step"]),
+        ("bbbb0000", ["compiled.Recompiles.track_recompiles"]),
+    ]
+    assert _tables.at_run(frame, runs[0])["value"].tolist() == [2.0]
+    assert _tables.at_run(frame, runs[1])["value"].tolist() == [7.0]  # 9.0 is history
+
+
 def test_compile_and_release_reports_are_written(tmp_path: Path) -> None:
     step = [{"benchmark": "compiled.CompiledStep.time_step", "mode": "cached",
              "impl": "torch", "backend": b, "value": v}

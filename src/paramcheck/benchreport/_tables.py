@@ -9,9 +9,9 @@
 - **History**: each measurement across commits, and per benchmark the geometric mean
   of the measurements relative to their first value among the commits shown.
 
-Speedups, cost ratios and tracked ratios are read at the latest commit measured on each
-machine and environment. Every table is sorted on its key columns, so the same results
-always give the same rows in the same order.
+Speedups, cost ratios and tracked ratios are read, per benchmark, at the latest commit
+that measured it on each machine and environment. Every table is sorted on its key
+columns, so the same results always give the same rows in the same order.
 """
 
 from __future__ import annotations
@@ -32,12 +32,17 @@ RATIO_UNITS = frozenset({"ratio", "x", "×"})
 
 @dataclass(frozen=True)
 class Run:
-    """One run of the benchmarks: a commit measured on a machine in an environment."""
+    """One run of the benchmarks: a commit measured on a machine in an environment.
+
+    ``benchmarks``: the benchmarks read from it (those whose latest measurement on that
+    machine and environment is this commit); empty for all of them.
+    """
 
     machine: str
     env: str
     commit: str
     date: pd.Timestamp | None
+    benchmarks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -57,21 +62,31 @@ class History:
 
 
 def latest_runs(frame: pd.DataFrame) -> list[Run]:
-    """The latest commit measured on each machine and environment (by commit date)."""
+    """Each benchmark's latest commit (by commit date) on each machine and environment.
+
+    A benchmark left out of the newest run (a heavy one, measured on an older commit) is
+    read from the newest commit that measured it, so one run per commit holding a latest
+    measurement: oldest first within a machine and environment.
+    """
     runs = []
     for (machine, env), rows in frame.groupby(["machine", "env"], sort=True, dropna=False):
-        last = rows.sort_values(["date", "commit"], kind="stable", na_position="first").iloc[-1]
-        runs.append(Run(str(machine), str(env), str(last["commit"]), _date(last["date"])))
-    return runs
+        rows = rows.sort_values(["date", "commit"], kind="stable", na_position="first")
+        latest = rows.drop_duplicates("benchmark", keep="last")
+        for commit, part in latest.groupby("commit", sort=False):
+            runs.append(Run(str(machine), str(env), str(commit), _date(part["date"].iloc[0]),
+                            frozenset(str(b) for b in part["benchmark"])))
+    return sorted(runs, key=lambda r: (r.machine, r.env, _ns(r.date), r.commit))
 
 
 def at_run(frame: pd.DataFrame, run: Run) -> pd.DataFrame:
-    """The rows measured in ``run``."""
+    """The rows measured in ``run`` (of its ``benchmarks`` only, when it names them)."""
     mask = (
         (frame["machine"] == run.machine)
         & (frame["env"] == run.env)
         & (frame["commit"] == run.commit)
     )
+    if run.benchmarks:
+        mask &= frame["benchmark"].isin(run.benchmarks)
     rows: pd.DataFrame = frame[mask.fillna(False)]
     return rows
 
@@ -221,7 +236,7 @@ def torch_releases(frame: pd.DataFrame) -> pd.DataFrame:
     params = [p for p in _used(latest, parameter_columns(latest)) if p != "release"]
     keys = ["benchmark", *params, "unit"]
     wide = latest.pivot_table(index=keys, columns="release", values="value", aggfunc="median",
-                              dropna=False, observed=True).dropna(how="all")
+                              dropna=False, observed=True).dropna(thresh=2)  # side by side
     order = sorted(wide.columns, key=lambda v: tuple(int(p) for p in str(v).split(".")))
     table: pd.DataFrame = wide[order].reset_index()
     table.columns = pd.Index([str(c) for c in table.columns])
@@ -362,3 +377,8 @@ def _as_cached(column: str, value: object) -> str | None:
 
 def _date(value: object) -> pd.Timestamp | None:
     return None if value is None or value is pd.NaT else pd.Timestamp(value)  # type: ignore[arg-type]
+
+
+def _ns(date: pd.Timestamp | None) -> int:
+    """A sort key: nanoseconds since the epoch, an unknown date first."""
+    return -1 if date is None else int(date.value)

@@ -147,10 +147,11 @@ def render(frame: pd.DataFrame, folder: Path, history: int = HISTORY_COMMITS) ->
     if by_k:  # the run that read most combinations of k; the first such on a tie
         heading, rows = max(by_k, key=lambda item: int(item[1]["k"].notna().sum()))
         rows = rows[rows["k"].notna() & rows["n"].notna()]
-        panels = [(f"n = {n} ({short_name(str(b))}) · {heading}", _lines(part))
+        panels = [(f"n = {n} ({short_name(str(b))})", _lines(part))
                   for (b, n), part in rows.groupby(["benchmark", "n"], sort=True)]
         _plots.speedup_vs_k(folder / "cached_speedup.png", panels,
-                            "What parametrize.cached() buys an n x n weight read k times")
+                            "What parametrize.cached() buys an n x n weight read k times\n"
+                            + heading)
     dot_sections = [(h, *_dot_rows(t, "ratio", "low", "high", [OURS, BASELINE]))
                     for h, t in ratios]
     dot_sections += [(f"tracked by asv · {h}", *_dot_rows(t, "value", "q25", "q75", []))

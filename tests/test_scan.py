@@ -140,6 +140,23 @@ def test_clean_twin_of_the_planted_model_passes() -> None:
     assert scan(model, search=False).ok
 
 
+def test_the_default_search_takes_a_share_of_the_profile(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from paramcheck._profiles import profile_name, settings_for
+    from paramcheck._scan import _run
+
+    # dev: a name Hypothesis has no profile of its own under ("ci" it has).
+    monkeypatch.setenv("PARAMCHECK_PROFILE", "dev")
+    profile = settings_for("dev")
+    assert _run._search_settings(None).max_examples == round(
+        profile.max_examples * _run.SCAN_SHARE)
+    assert _run._search_settings(3).max_examples == 3
+    monkeypatch.setattr(_run, "SCAN_SHARE", 1 / profile.max_examples)  # one example
+    torch.manual_seed(0)
+    report = scan(nn.Sequential(orthogonal(nn.Linear(3, 3))))  # no max_examples given
+    assert report.ok and report.profile == profile_name() == "dev"
+
+
 def test_given_constraints_override_what_is_inferred() -> None:
     report = scan(scan_models.sparsified(), constraints={"0.*": "orthogonal"}, search=False)
     rows = {t.tensor.path: t for t in report.tensors}

@@ -227,9 +227,9 @@ def _upstream(v: Verdict, why: Mapping[str, str]) -> Verdict:
 def _search_settings(max_examples: int | None) -> Any:
     import hypothesis
 
-    from paramcheck._profiles import profile_name
+    from paramcheck._profiles import profile_name, settings_for
 
-    profile = hypothesis.settings.get_profile(profile_name())
+    profile = settings_for(profile_name())
     if max_examples is not None:
         return hypothesis.settings(profile, max_examples=max_examples)
     return hypothesis.settings(profile,

@@ -157,6 +157,53 @@ def test_the_default_search_takes_a_share_of_the_profile(
     assert report.ok and report.profile == profile_name() == "dev"
 
 
+def test_one_search_per_group_of_identical_chains(monkeypatch: pytest.MonkeyPatch) -> None:
+    import paramcheck
+    from paramcheck.known_bugs import TutorialCayleyMap
+    from paramcheck.transforms import CayleyMap, Skew
+
+    model = nn.Sequential(*(nn.Linear(6, 6) for _ in range(3)))
+    for i, layer in enumerate(model):
+        parametrize.register_parametrization(layer, "weight", Skew())
+        parametrize.register_parametrization(
+            layer, "weight", TutorialCayleyMap(6) if i == 1 else CayleyMap())
+    calls: list[str] = []
+    verify = paramcheck.verify
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append("search" if "settings" in kwargs else "current")
+        return verify(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(paramcheck, "verify", counting)
+    report = scan(model, max_examples=1)
+    assert calls == ["current", "search", "current", "search", "current"]
+    notes = {t.tensor.path: t.note for t in report.tensors}
+    assert notes["0.weight"] == notes["1.weight"] == ""
+    assert notes["2.weight"].startswith("the search around 0.weight stands for this")
+    assert {(t.tensor.path, v.property) for t, v in report.failures} == {
+        ("1.weight", "round_trip")}
+    calls.clear()
+    scan(nn.Sequential(model[0], model[2]), max_examples=1, share_search=False)
+    assert calls == ["current", "search", "current", "search"]
+
+
+def test_search_keys_tell_configurations_apart() -> None:
+    from paramcheck._scan import infer
+    from paramcheck._scan._run import search_key
+
+    def key(module: nn.Module) -> tuple[object, ...]:
+        (t,) = find(module)
+        return search_key(t, infer(t, {}))
+
+    assert key(orthogonal(nn.Linear(4, 4))) == key(orthogonal(nn.Linear(4, 4)))
+    assert key(orthogonal(nn.Linear(4, 4))) != key(
+        orthogonal(nn.Linear(4, 4), orthogonal_map="cayley"))
+    assert key(orthogonal(nn.Linear(4, 4))) != key(orthogonal(nn.Linear(4, 4)).double())
+    assert key(orthogonal(nn.Linear(4, 4))) != key(orthogonal(nn.Linear(5, 4)))
+    assert key(spectral_norm(nn.Linear(4, 4))) != key(
+        spectral_norm(nn.Linear(4, 4), n_power_iterations=3))
+
+
 def test_given_constraints_override_what_is_inferred() -> None:
     report = scan(scan_models.sparsified(), constraints={"0.*": "orthogonal"}, search=False)
     rows = {t.tensor.path: t for t in report.tensors}

@@ -17,6 +17,7 @@ A property fails when either fails. Then the hazards pass (:mod:`paramcheck._sca
 from __future__ import annotations
 
 import copy
+import enum
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -236,8 +237,35 @@ def _search_settings(max_examples: int | None) -> Any:
                                max_examples=max(1, round(profile.max_examples * SCAN_SHARE)))
 
 
+def _config(module: nn.Module) -> tuple[object, ...]:
+    """What configures a module of a chain besides its tensors: its class and the plain
+    values it holds (spectral_norm's n_power_iterations and dim, orthogonal's map...)."""
+    plain = (bool, int, float, str, type(None), tuple, enum.Enum)
+    return (type(module), tuple(sorted((k, repr(v)) for k, v in vars(module).items()
+                                       if not k.startswith("_") and isinstance(v, plain))))
+
+
+def search_key(t: ParametrizedTensor, inference: Inference) -> tuple[object, ...]:
+    """Tensors with equal keys hold the same code, configured the same way, at the same
+    shape, dtype and device: the search around one is the search around each (it draws
+    its inputs from the Spec's domain, not from the weights). Only the state their chains
+    hold (an orthogonal base, spectral-norm vectors, a mask) and their current weights
+    differ, and each tensor's own current weights are checked with its own state."""
+    return (tuple(_config(m) for m in t.chain), repr(inference.specs), inference.kind,
+            inference.label, inference.source, t.shape, t.dtype, t.device, t.implementation)
+
+
+@dataclass
+class SharedSearch:
+    """Search verdicts per :func:`search_key`, and the tensor whose chain they ran on."""
+
+    verdicts: dict[tuple[object, ...], dict[str, Verdict]] = field(default_factory=dict)
+    first: dict[tuple[object, ...], str] = field(default_factory=dict)
+
+
 def _verify_tensor(t: ParametrizedTensor, inference: Inference, *, max_examples: int | None,
-                   seed: int | None, search: bool) -> tuple[tuple[Verdict, ...], str]:
+                   seed: int | None, search: bool, shared: SharedSearch | None = None,
+                   ) -> tuple[tuple[Verdict, ...], str]:
     import paramcheck
 
     assert t.shape is not None
@@ -261,20 +289,29 @@ def _verify_tensor(t: ParametrizedTensor, inference: Inference, *, max_examples:
     # A property that failed on the current weights has its counterexample already: the
     # search (and its shrinking, slow at real sizes) runs for the others only.
     rest = [p for p in run if found.get(p.name, Verdict(p.name, "pass")).outcome == "pass"]
-    around = {}
-    if search and rest:
-        around = _verdicts(paramcheck.verify(
+    key = search_key(t, inference)
+    known = shared.verdicts.setdefault(key, {}) if shared is not None else {}
+    first = shared.first.setdefault(key, t.path) if shared is not None else t.path
+    around = {p.name: known[p.name] for p in rest if p.name in known}
+    todo = [p for p in rest if p.name not in known]
+    if search and todo:
+        found_now = _verdicts(paramcheck.verify(
             fresh, settings=_search_settings(max_examples), seed=seed,
-            **{**common, "properties": rest}), "the search")
+            **{**common, "properties": todo}), f"the search around {t.path}")
+        around.update(found_now)
+        known.update(found_now)
     order = {p.name: i for i, p in enumerate(registry())}
     merged = tuple(sorted(
         (_upstream(_combine(v, around.get(k)), inference.upstream) for k, v in found.items()),
         key=lambda v: order.get(v.property, len(order))))
-    note = ""
+    notes = []
+    if search and first != t.path:
+        notes.append(f"the search around {first} stands for this tensor's too (same "
+                     f"chain, configuration, shape, dtype and device)")
     if inference.source == "not inferred":
-        note = (f"no constraint known for {inference.kind}: verified for the properties "
-                f"that need none; pass constraints={{{t.path!r}: ...}} to check one")
-    return merged, note
+        notes.append(f"no constraint known for {inference.kind}: verified for the properties "
+                     f"that need none; pass constraints={{{t.path!r}: ...}} to check one")
+    return merged, "; ".join(notes)
 
 
 # ---------------------------------------------------------------------------------- API
@@ -289,6 +326,7 @@ def scan(
     max_examples: int | None = None,
     seed: int | None = None,
     search: bool = True,
+    share_search: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> ScanReport:
     """Verify every parametrized tensor of ``model`` and look for known hazards.
@@ -304,6 +342,10 @@ def scan(
         max_examples: examples per search (the profile's by default).
         seed: seed of every search.
         search: False to check the current weights only (no Hypothesis search).
+        share_search: search once per group of tensors with the same chain,
+            configuration, shape, dtype and device (the transformer's 96 identical
+            projections: one search, 96 checks of their own weights); False to search
+            around every tensor.
         progress: called with one line per tensor (the CLI prints it on stderr).
 
     Returns:
@@ -317,6 +359,7 @@ def scan(
     start = time.perf_counter()
     found = find(model)
     rows = []
+    shared = SharedSearch() if share_search else None
     for i, t in enumerate(found, 1):
         if progress is not None:
             progress(f"[{i}/{len(found)}] {t.path} ({t.chain_name}, "
@@ -332,7 +375,7 @@ def scan(
                                       "the originals are on the meta device (no values)"),), ""
         else:
             verdicts, note = _verify_tensor(t, inference, max_examples=max_examples, seed=seed,
-                                            search=search)
+                                            search=search, shared=shared)
         rows.append(TensorScan(t, inference, verdicts, time.perf_counter() - began, note))
     ctx = Context(model, found, find_hooks(model), state_dict,
                   None if example_inputs is None else tuple(example_inputs))

@@ -114,7 +114,15 @@ def _marks(case: str, context: str, dtype: torch.dtype) -> list[Any]:
 
 
 #: Cells left out, with the reason: what the laws show there is not yet understood.
-UNRESOLVED: dict[tuple[str, str], str] = {}
+UNRESOLVED: dict[tuple[str, str], str] = {
+    ("compile (inductor)", "TorchSpectralNorm"):
+        "under inductor (thorough profile only) the gradient reaching the original differs "
+        "from eager's by 0.3 (0.281 vs 0.585) in training mode, where aot_eager matches bit "
+        "for bit: the shape of the min-cut partitioner recomputing from a buffer forward "
+        "updates in place (pull pytorch/pytorch#197039, seen with AnnealedSigmoid in "
+        "tests/test_contexts.py), not yet confirmed as that cause; reports/contexts.md "
+        "shows the failure",
+}
 
 
 #: What the ci profile runs: float32 under torch's parametrize (the planted-bug tests in
@@ -175,8 +183,14 @@ _ARTEFACTS: dict[str, dict[Any, Any]] = {}
 BACKENDS = contexts._compile.BACKENDS if THOROUGH else ("aot_eager",)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("item", items("compile"))
+def _compile_items() -> list[Any]:
+    """``(item, backend)`` for every backend run, less the UNRESOLVED cells of a backend."""
+    return [pytest.param(p.values[0], backend, id=f"{p.id}-{backend}", marks=p.marks)
+            for p in items("compile") for backend in BACKENDS
+            if (f"compile ({backend})", p.values[0].case.name) not in UNRESOLVED]
+
+
+@pytest.mark.parametrize(("item", "backend"), _compile_items())
 @_budget("compile")
 @given(data=st.data())
 def test_compile(item: Item, backend: str, data: Any) -> None:

@@ -15,7 +15,7 @@
 # parametrize mechanism and the memory a cached read saves; the transforms run the same code
 # under both implementations. So:
 # - ratios.ReadOverheadRatio: per read, a cache hit and an uncached read over a plain
-#   parameter, both implementations (4 ratios; drifted <= 1.10x HEAD vs HEAD);
+#   parameter, both implementations (4 ratios; drifted <= 1.11x HEAD vs HEAD);
 # - ratios.ImplementationRatio, identity only: paramcheck's mechanism over torch's, uncached
 #   and cached. The other families put the same mechanism under a transform at n = 8, where
 #   16 reads take tens of microseconds: they drifted up to 1.38x HEAD vs HEAD on a loaded
@@ -38,7 +38,7 @@
 #
 # FACTOR 1.5: the ratios are minima of 5-25 alternating CPU-time timings, so load inflates
 # both sides alike. An unchanged commit against itself (an empty commit on top of HEAD)
-# drifted at most 1.10x on this subset in 5 runs on a 2-core machine at load 8-12
+# drifted at most 1.16x on this subset in 6 runs on a 2-core machine at load 8-12
 # (benchmarks/README.md, "CI"); 1.5 keeps a wide margin over that, while a regression of the
 # mechanism still trips it: a cache hit that recomputes (ReadOverheadRatio's hit moves ~13x),
 # an uncached read that does twice the work (~2x), more bytes saved for backward (exact).

@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 
 from paramcheck.benchreport import _markdown, _tables
-from paramcheck.benchreport._frame import parameter_columns
 from paramcheck.benchreport._plots import short_name
 from paramcheck.benchreport._tables import BASELINE, OURS, History
 
@@ -150,7 +149,9 @@ def _counts_table(table: pd.DataFrame) -> str:
     parts = []
     for benchmark, rows in table.groupby("benchmark", sort=True):
         rows = rows.drop(columns=["benchmark"]).dropna(axis=1, how="all")
-        tracks = [c for c in rows.columns if c not in parameter_columns(table)]
+        # The tracks are the pivoted values (floats); parameters here are text (family,
+        # backend, mode...). parameter_columns() cannot tell them apart in a wide table.
+        tracks = [c for c in rows.columns if pd.api.types.is_float_dtype(rows[c])]
         formats: dict[str, _markdown.Formatter] = {
             c: (_markdown.ratio if c.endswith("_over_eager_cached") else _count) for c in tracks
         }

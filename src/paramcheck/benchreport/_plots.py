@@ -123,6 +123,8 @@ def grouped_bars(path: Path, panels: Sequence[Panel], title: str, log: bool = Fa
                 ax.set_xscale("log")
                 _plain_ticks(ax.xaxis)
                 ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
+            elif not (table.fillna(0) != 0).to_numpy().any():
+                ax.set_xlim(0, 1)  # all zero (no graph break): a count axis, not +-0.04
             ax.set_xlabel(f"{xlabel} (log scale)" if log else xlabel)
             ax.set_title(_wrap(heading), fontsize=8)
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))

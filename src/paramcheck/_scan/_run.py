@@ -66,6 +66,9 @@ class TensorScan:
     verdicts: tuple[Verdict, ...]
     seconds: float
     note: str = ""
+    #: The tensor whose search stands for this one's (same chain, configuration, shape,
+    #: dtype, device); "" when it was searched itself or not at all.
+    search_from: str = ""
 
     @property
     def failed(self) -> bool:
@@ -81,6 +84,7 @@ class TensorScan:
             "constraint": self.inference.label,
             "constraint_source": self.inference.source,
             "verdicts": {v.property: v.outcome for v in self.verdicts},
+            "search_from": self.search_from,
             "seconds": round(self.seconds, 3),
         }
 
@@ -146,6 +150,14 @@ class ScanReport:
         lines.append("pass: held on the current weights and in the search around them; "
                      "untested: could not test (reason below); n/a: does not apply; "
                      "upstream: fails by the design or a defect of the library that ships it")
+        shared: dict[str, list[str]] = {}
+        for t in self.tensors:
+            if t.search_from:
+                shared.setdefault(t.search_from, []).append(t.tensor.path)
+        for first, others in shared.items():
+            lines.append(f"shared search: the search around {first} stands for {len(others)} "
+                         f"more tensor(s) with its chain, configuration, shape, dtype and "
+                         f"device (each checked on its own weights): {', '.join(others)}")
         for t in self.tensors:
             if t.note:
                 lines.append(f"note {t.tensor.path}: {t.note}")
@@ -265,7 +277,7 @@ class SharedSearch:
 
 def _verify_tensor(t: ParametrizedTensor, inference: Inference, *, max_examples: int | None,
                    seed: int | None, search: bool, shared: SharedSearch | None = None,
-                   ) -> tuple[tuple[Verdict, ...], str]:
+                   ) -> tuple[tuple[Verdict, ...], str, str]:
     import paramcheck
 
     assert t.shape is not None
@@ -284,7 +296,7 @@ def _verify_tensor(t: ParametrizedTensor, inference: Inference, *, max_examples:
     try:
         now = paramcheck.verify(fresh, inputs=st.just(X), max_examples=1, **common)
     except UsageError as exc:
-        return (Verdict("all", "could not test", str(exc)),), ""
+        return (Verdict("all", "could not test", str(exc)),), "", ""
     found = _verdicts(now, "the current weights")
     # A property that failed on the current weights has its counterexample already: the
     # search (and its shrinking, slow at real sizes) runs for the others only.
@@ -304,14 +316,11 @@ def _verify_tensor(t: ParametrizedTensor, inference: Inference, *, max_examples:
     merged = tuple(sorted(
         (_upstream(_combine(v, around.get(k)), inference.upstream) for k, v in found.items()),
         key=lambda v: order.get(v.property, len(order))))
-    notes = []
-    if search and first != t.path:
-        notes.append(f"the search around {first} stands for this tensor's too (same "
-                     f"chain, configuration, shape, dtype and device)")
+    note = ""
     if inference.source == "not inferred":
-        notes.append(f"no constraint known for {inference.kind}: verified for the properties "
-                     f"that need none; pass constraints={{{t.path!r}: ...}} to check one")
-    return merged, "; ".join(notes)
+        note = (f"no constraint known for {inference.kind}: verified for the properties "
+                f"that need none; pass constraints={{{t.path!r}: ...}} to check one")
+    return merged, note, first if search and rest and first != t.path else ""
 
 
 # ---------------------------------------------------------------------------------- API
@@ -369,14 +378,16 @@ def scan(
         if t.read_error:
             verdicts: tuple[Verdict, ...] = (Verdict(
                 "forward", "fail", f"reading {t.path} from the model raised {t.read_error}"),)
-            note = ""
+            note = from_ = ""
         elif any(o.device.type == "meta" for o in t.originals):
-            verdicts, note = (Verdict("all", "could not test",
-                                      "the originals are on the meta device (no values)"),), ""
+            verdicts, note, from_ = (Verdict("all", "could not test",
+                                             "the originals are on the meta device (no "
+                                             "values)"),), "", ""
         else:
-            verdicts, note = _verify_tensor(t, inference, max_examples=max_examples, seed=seed,
-                                            search=search, shared=shared)
-        rows.append(TensorScan(t, inference, verdicts, time.perf_counter() - began, note))
+            verdicts, note, from_ = _verify_tensor(t, inference, max_examples=max_examples,
+                                                   seed=seed, search=search, shared=shared)
+        rows.append(TensorScan(t, inference, verdicts, time.perf_counter() - began, note,
+                               from_))
     ctx = Context(model, found, find_hooks(model), state_dict,
                   None if example_inputs is None else tuple(example_inputs))
     return ScanReport(

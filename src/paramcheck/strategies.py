@@ -51,6 +51,7 @@ from hypothesis.strategies import SearchStrategy
 from torch import Tensor
 
 from paramcheck import _validate
+from paramcheck._described import Batched, attach, described
 from paramcheck._descriptions import (
     Description,
     Entrywise,
@@ -72,6 +73,7 @@ __all__ = [
     "EXPLICIT_LIMIT",
     "MAX_CONDITION",
     "MAX_ENTRIES",
+    "Batched",
     "Build",
     "Description",
     "Entrywise",
@@ -133,7 +135,8 @@ class Build:
     device: str = "cpu"
 
     def __call__(self, description: Description) -> Tensor:
-        return description.build(self.dtype, self.device)
+        # Recorded on the tensor, so that a report prints the description, not the entries.
+        return attach(description.build(self.dtype, self.device), description)
 
     def __repr__(self) -> str:
         device = "" if self.device == "cpu" else f", device={self.device!r}"
@@ -189,7 +192,11 @@ def batched(single: SearchStrategy[Tensor], batch: Sequence[int]) -> SearchStrat
 
     def stack(items: list[Tensor]) -> Tensor:
         out = torch.stack(items)
-        return out.reshape(*dims, *out.shape[1:])
+        out = out.reshape(*dims, *out.shape[1:])
+        parts = [p for p in map(described, items) if isinstance(p, Entrywise | Spectral)]
+        if len(parts) == len(items):  # every item described: so is the batch
+            attach(out, Batched(dims, tuple(parts)))
+        return out
 
     return st.lists(single, min_size=count, max_size=count).map(stack)
 

@@ -21,7 +21,8 @@ from paramcheck.engine._options import Options
 from paramcheck.engine._plan import make_plan
 from paramcheck.engine._property import BATCH_SIZE
 from paramcheck.engine._results import Report
-from paramcheck.engine._search import private_storage, search, small_work
+from paramcheck.engine._search import private_storage, small_work
+from paramcheck.engine._sizes import searched
 from paramcheck.errors import VerificationFailed
 
 __all__ = ["check", "verify"]
@@ -68,6 +69,11 @@ def verify(parametrization: object, options: Options | None = None, /,
               torch.func, autocast, meta, conversion, train, resume: the opt-in group
               ``"contexts"``, :mod:`paramcheck.contexts`) after the others. They build
               networks, compile and train: seconds per property, so off by default.
+            - ``time_limit``: seconds each search (one property at one dtype) may take;
+              a search that reaches it before anything failed is *could not test*
+              (the tool's limit, not a failure); one that found a failure reports it
+              with the smallest counterexample reached. An allocation that fails (out
+              of memory) is *could not test* too. Default: no limit.
 
     Returns:
         A :class:`Report`. A parametrization that raises, returns a wrong shape, NaN or
@@ -80,7 +86,7 @@ def verify(parametrization: object, options: Options | None = None, /,
     with small_work(math.prod(plan.shape) * BATCH_SIZE), private_storage(plan.settings):
         for prop in plan.properties:
             for dtype in plan.dtypes:
-                results.append(search(plan, prop, dtype))
+                results.append(searched(plan, prop, dtype))
     constraint = plan.subject.constraint
     return Report(
         parametrization=plan.subject.name,

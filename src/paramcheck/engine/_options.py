@@ -111,6 +111,9 @@ class Options:
     strict: bool = option(False, _flag("strict"), "known torch defects count as failures")
     contexts: bool = option(False, _flag("contexts"),
                             "add the execution contexts (the opt-in group 'contexts')")
+    time_limit: float | None = option(
+        None, lambda v: check.positive_number(v, name="time_limit"),
+        "seconds per search; past it: could not test")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

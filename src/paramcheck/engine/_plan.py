@@ -53,6 +53,11 @@ class Plan:
     profile: str
     image: bool = False
     strict: bool = False
+    time_limit: float | None = None
+    #: Draw large entrywise inputs as zeros or a multiple of the identity with a few
+    #: entries set (strategies.domain(simple=True)): the search for a readable
+    #: counterexample after a dense one was found (engine._sizes).
+    simple: bool = False
 
     def originals(self, dtype: torch.dtype) -> SearchStrategy[Tensor]:
         """The strategy for one original tensor of ``dtype``."""
@@ -64,7 +69,7 @@ class Plan:
             device = self.device
             return self.inputs.map(lambda t: t.to(device=device, dtype=dtype))
         return _strategies.domain(self.subject.domain, self.shape, dtype=dtype,
-                                  device=self.device, bound=self.bound)
+                                  device=self.device, bound=self.bound, simple=self.simple)
 
     def budget(self, prop: Property) -> hypothesis.settings:
         """The settings of ``prop``'s search: its share of the profile's examples, never
@@ -136,7 +141,7 @@ def make_plan(parametrization: object, options: Options) -> Plan:
         subject=subject, properties=chosen, shape=dims, dtypes=dtypes,
         device=torch.device(options.device), bound=bound, inputs=strategy,
         settings=hyp, seed=seed, explicit_examples=options.max_examples is not None,
-        profile=profile, image=image, strict=options.strict,
+        profile=profile, image=image, strict=options.strict, time_limit=options.time_limit,
     )
 
 

@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from paramcheck import _numerics as num
+from paramcheck._described import Drawn
 from paramcheck.engine._property import Property
 from paramcheck.errors import PropertyFailed
 
@@ -100,6 +101,9 @@ class Result:
         failure: the structured failure (what, gap, tolerance, where, tensors).
         defect: the known torch defect an ``upstream`` verdict is blamed on.
         prop: the :class:`~paramcheck.Property` checked.
+        descriptions: for each input of ``inputs`` drawn from a description (see
+            :mod:`paramcheck.strategies`), that description: how a large counterexample
+            is printed, and rebuilt.
     """
 
     property: str
@@ -116,6 +120,7 @@ class Result:
     failure: PropertyFailed | None = None
     defect: Defect | None = None
     prop: Property | None = None
+    descriptions: dict[str, Drawn] = field(default_factory=dict)
 
     # (`property` is a field name here, so the decorator is spelled in full.)
     @builtins.property
@@ -160,9 +165,7 @@ class Result:
         else:
             lines.extend("  " + line for line in self.message.splitlines())
         for name, t in self.inputs.items():
-            lines.append(f"  counterexample {name} (shape {tuple(t.shape)}, "
-                         f"{dtype_name(t.dtype)}):")
-            lines.append("    " + num.format_tensor(t, indent=4))
+            lines.extend("  " + line for line in shown(name, t, self.descriptions.get(name)))
         if self.replay:
             lines.append("  replay: " + self.replay.replace("\n", "\n          "))
         return lines
@@ -225,7 +228,7 @@ class Report:
                 "tolerance": r.failure.tolerance if r.failure is not None else None,
                 "location": r.failure.location if r.failure is not None else "",
                 "counterexample": "" if r.counterexample is None
-                else num.format_tensor(r.counterexample),
+                else shown("X", r.counterexample, r.descriptions.get("X"))[0],
                 "seed": r.seed,
             }
             for r in self.results
@@ -273,3 +276,19 @@ class Report:
 
 def dtype_name(dtype: object) -> str:
     return str(dtype).removeprefix("torch.")
+
+
+def shown(name: str, t: Tensor, description: Drawn | None) -> list[str]:
+    """An input of a failing call as lines: its entries when there are few (a Python
+    expression that rebuilds it), else the description it was built from and the call
+    that rebuilds it, else its shape and where to find it. Never a million numbers."""
+    head = f"counterexample {name} (shape {tuple(t.shape)}, {dtype_name(t.dtype)})"
+    if t.numel() <= num.PRINT_LIMIT:
+        return [head + ":", "  " + num.format_tensor(t, indent=2)]
+    if description is not None:
+        return [f"{head}: {description}",
+                f"  rebuild: from paramcheck.strategies import *; "
+                f"{name} = {description!r}.build(torch.{dtype_name(t.dtype)})"]
+    return [f"{head}: {t.numel()} entries, too many to print (not drawn from a "
+            f"description: a custom or image-side strategy); the Result's "
+            f"inputs[{name!r}] holds it"]

@@ -9,8 +9,9 @@ call as the counterexample. How it ended decides the verdict:
   any other exception from the parametrization: **failed**;
 - the law raised :class:`NotApplicable`: **not applicable**, with its message;
 - Hypothesis could not draw (``Unsatisfiable``, a ``FailedHealthCheck`` of the
-  strategy, an invalid strategy): **could not test**, with Hypothesis' reason. This is
-  the tool's limit, never the user's failure;
+  strategy, an invalid strategy), or the search ran out of time (``time_limit``) or of
+  memory before anything failed (:mod:`paramcheck.engine._limits`): **could not test**,
+  with the reason and the fix. This is the tool's limit, never the user's failure;
 - the law's failure was traced by blame to a known torch defect
   (:class:`~paramcheck.upstream.UpstreamFailure`), and a second search with every known
   defect routed around (:func:`~paramcheck.upstream.routed_around`) finds nothing:
@@ -24,6 +25,7 @@ import os
 import re
 import tempfile
 import time
+import unittest
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +36,8 @@ from hypothesis import configuration
 from hypothesis.errors import FailedHealthCheck, FlakyFailure, InvalidArgument, Unsatisfiable
 
 from paramcheck import _blame, upstream
+from paramcheck._described import Drawn, dense, described
+from paramcheck.engine._limits import Clock, LimitHit, memory_limit, out_of_memory
 from paramcheck.engine._plan import Plan
 from paramcheck.engine._property import Property
 from paramcheck.engine._results import Defect, Failure, Result, Verdict
@@ -95,13 +99,17 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
     reason = prop.applies(plan.subject)
     if reason is not None:
         return Result(label, dtype, Verdict.NOT_APPLICABLE, message=reason, prop=prop)
-    seen: dict[str, Any] = {"drawn": None, "count": 0, "skip": None, "routed": False}
+    seen: dict[str, Any] = {"drawn": None, "count": 0, "skip": None, "routed": False,
+                            "failing": None, "error": None}
     devices = [plan.device] if plan.device.type == "cuda" else []
+    clock = Clock(plan.time_limit)
+    stop_at_dense = not plan.simple and plan.inputs is None and not plan.image
 
     def body(drawn: tuple[Any, ...]) -> None:
         seen["count"] += 1
         if seen["skip"] is not None:
             return
+        clock.check(seen["count"] - 1)  # LimitHit: the tool's limit, see engine._limits
         seen["drawn"] = drawn
         # torch's generator at a fixed seed (the caller's state restored afterwards): a
         # parametrization that draws random numbers (spectral norm's initial vectors)
@@ -113,6 +121,14 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
                 prop.law(plan.subject, *drawn)
             except NotApplicable as exc:
                 seen["skip"] = str(exc)
+            except Exception as exc:
+                allocation = out_of_memory(exc)
+                if allocation is not None:
+                    raise memory_limit(allocation, plan.shape) from exc
+                seen.update(failing=drawn, error=exc)
+                if stop_at_dense and any(map(dense, _descriptions(prop, drawn).values())):
+                    raise DenseFailure("dense input failed") from exc  # engine._sizes goes on
+                raise
 
     def blamed(exc: Exception) -> Exception:
         """The shrunk counterexample's failure with blame's measurement: the law is
@@ -135,50 +151,83 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
         test = hypothesis.seed(plan.seed)(test)
     common: dict[str, Any] = {"property": label, "dtype": dtype, "prop": prop,
                               "seed": plan.seed}
-    try:
-        test()
-    except COULD_NOT_DRAW as exc:
-        return Result(status=Verdict.COULD_NOT_TEST, message=_refusal(exc),
-                      examples=seen["count"], seconds=time.perf_counter() - start, **common)
-    except Exception as exc:
+
+    def failed(exc: Exception, cut_short: str = "") -> Result:
         inputs = _named(prop, seen["drawn"])
+        drawn_from = _descriptions(prop, seen["drawn"])
         how = prop.replay_for(plan.subject)
         how += (f"\n# or: paramcheck.verify(..., seed={plan.seed}) replays the search"
                 if plan.seed is not None else
                 "\n# or: run verify again (derandomized, or replayed from your database)")
         failure = _as_failure(blamed(exc), prop)
+        if cut_short:
+            failure.summary += f"\n(shrinking stopped early: {cut_short})"
         known = getattr(failure, "defect", None)
         if isinstance(known, upstream.UpstreamDefect) and not seen["routed"]:
             # Blame traced the failure to a known torch defect: search again with it
             # routed around. If the law then holds, the failure was torch's.
             first = dict(seen)
-            seen.update(drawn=None, skip=None, routed=True)
+            seen.update(drawn=None, skip=None, routed=True, failing=None, error=None)
             try:
                 test()
-            except COULD_NOT_DRAW:
+            except (*COULD_NOT_DRAW, LimitHit):
                 pass
+            except DenseFailure:
+                seen["drawn"] = seen["failing"]
+                failure = _as_failure(blamed(seen["error"]), prop)
+                inputs = _named(prop, seen["drawn"])
+                drawn_from = _descriptions(prop, seen["drawn"])
+                exc = seen["error"]
             except Exception as again:
                 failure = _as_failure(blamed(again), prop)
                 failure.summary += (f"\n(found with {known.issue} routed around; without "
                                     f"that, the search first met the torch defect)")
                 inputs = _named(prop, seen["drawn"])
+                drawn_from = _descriptions(prop, seen["drawn"])
                 exc = again
             else:
                 return Result(
                     status=Verdict.UPSTREAM, message=str(failure), examples=first["count"],
                     seconds=time.perf_counter() - start, counterexample=inputs.get("X"),
-                    inputs=inputs, replay=how, failure=failure, defect=Defect(
+                    inputs=inputs, descriptions=drawn_from, replay=how, failure=failure,
+                    defect=Defect(
                         op=" / ".join(known.ops[:1]), versions=known.versions,
                         issue=known.issue, workaround=known.workaround), **common)
         return Failure(
             status=Verdict.FAILED, message=str(failure), examples=seen["count"],
             seconds=time.perf_counter() - start, counterexample=inputs.get("X"),
-            inputs=inputs, reproduce_blob=_blob(exc), replay=how, failure=failure, **common)
+            inputs=inputs, descriptions=drawn_from, reproduce_blob=_blob(exc), replay=how,
+            failure=failure, **common)
+
+    def could_not_test(why: str) -> Result:
+        return Result(status=Verdict.COULD_NOT_TEST, message=why, examples=seen["count"],
+                      seconds=time.perf_counter() - start, **common)
+
+    try:
+        test()
+    except COULD_NOT_DRAW as exc:
+        return could_not_test(_refusal(exc))
+    except DenseFailure:
+        seen["drawn"] = seen["failing"]
+        return failed(seen["error"])
+    except LimitHit as hit:
+        if seen["failing"] is None:  # nothing found before the limit: no verdict
+            return could_not_test(f"{hit.reason}, none failing; {hit.fix}")
+        seen["drawn"] = seen["failing"]  # the smallest failing input reached in time
+        return failed(seen["error"], cut_short=hit.reason)
+    except Exception as exc:
+        return failed(exc)
     if seen["skip"] is not None:
         return Result(status=Verdict.NOT_APPLICABLE, message=seen["skip"],
                       examples=seen["count"], seconds=time.perf_counter() - start, **common)
     return Result(status=Verdict.PASSED, examples=seen["count"],
                   seconds=time.perf_counter() - start, **common)
+
+
+class DenseFailure(unittest.SkipTest):
+    """Stops a search at its first failing input drawn from a dense description (see
+    :mod:`paramcheck.engine._sizes`); a ``SkipTest``, so Hypothesis re-raises it at once
+    instead of shrinking (as for :class:`~paramcheck.engine._limits.LimitHit`)."""
 
 
 @contextmanager
@@ -197,6 +246,14 @@ def _named(prop: Property, drawn: object) -> dict[str, torch.Tensor]:
         return {}
     return {name: t.detach() for name, t in zip(prop.draws.names, drawn, strict=False)
             if isinstance(t, torch.Tensor)}
+
+
+def _descriptions(prop: Property, drawn: object) -> dict[str, Drawn]:
+    """The description each drawn input was built from, by name (where it has one)."""
+    if not isinstance(drawn, tuple):
+        return {}
+    found = {name: described(t) for name, t in zip(prop.draws.names, drawn, strict=False)}
+    return {name: d for name, d in found.items() if d is not None}
 
 
 def _as_failure(exc: BaseException, prop: Property) -> PropertyFailed:

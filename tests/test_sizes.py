@@ -190,3 +190,15 @@ def test_a_failure_found_before_the_time_limit_is_still_a_failure() -> None:
 def test_time_limit_must_be_a_positive_number(bad: object) -> None:
     with pytest.raises(UsageError, match="time_limit must be a positive finite number"):
         paramcheck.verify(Symmetric, time_limit=bad)
+
+
+def test_the_command_line_reports_a_search_out_of_time_as_untested(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from paramcheck._cli import main
+
+    argv = ["verify", "paramcheck.transforms:Skew", "--time-limit", "1e-9", "--shape", "8x8",
+            "--properties", "round_trip", "--dtypes", "float32", "-q"]
+    assert main(argv) == 0  # nothing failed: the tool's limit is no failure of Skew
+    out = capsys.readouterr().out
+    assert "untested" in out and "time limit of 1e-09 s was reached" in out
+    assert "all properties hold" not in out and "could not test have no verdict" in out

@@ -112,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
                         "PARAMCHECK_PROFILE profile: dev, ci or thorough)")
     verify.add_argument("--seed", type=_validate.as_int, metavar="N",
                         help="Hypothesis seed, for a reproducible run")
+    verify.add_argument("--time-limit", type=_validate.as_number, metavar="SECONDS",
+                        help="seconds each search may take; a search that reaches it "
+                        "before anything failed is 'could not test', not a failure")
     verify.add_argument("--properties", metavar="LIST",
                         help="comma-separated properties (or groups) to check (default: "
                         "every property that runs by default)")

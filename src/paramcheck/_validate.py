@@ -122,6 +122,14 @@ def positive_number(value: object, *, name: str = "bound") -> float:
     return float(value)
 
 
+def as_number(text: str) -> float | str:
+    """``"2.5"`` -> 2.5; anything else is left as text, for the validator to reject by name."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def as_int(text: str) -> int | str:
     """``"12"`` -> 12; anything else is left as text, for the validator to reject by name."""
     try:

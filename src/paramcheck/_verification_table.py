@@ -112,7 +112,10 @@ def _summary(outcomes: list[Outcome]) -> str:
     counts = _counts(outcomes)
     failing = [o.name for o in outcomes if not o.ok]
     absent = sum(o.report is None for o in outcomes)
-    verdict = (f"FAILED: {', '.join(failing)}" if failing else "all properties hold")
+    untested = counts[Verdict.COULD_NOT_TEST]
+    verdict = (f"FAILED: {', '.join(failing)}" if failing else
+               "no failure found; the checks that could not test have no verdict" if untested
+               else "all properties hold")
     extra = f" ({absent} not applicable to these options)" if absent else ""
     plural = "" if len(outcomes) == 1 else "s"
     tally = ", ".join(f"{n} {v}" for v, n in counts.items()

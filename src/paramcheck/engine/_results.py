@@ -228,7 +228,7 @@ class Report:
                 "tolerance": r.failure.tolerance if r.failure is not None else None,
                 "location": r.failure.location if r.failure is not None else "",
                 "counterexample": "" if r.counterexample is None
-                else shown("X", r.counterexample, r.descriptions.get("X"))[0],
+                else in_one_cell(r.counterexample, r.descriptions.get("X")),
                 "seed": r.seed,
             }
             for r in self.results
@@ -292,3 +292,13 @@ def shown(name: str, t: Tensor, description: Drawn | None) -> list[str]:
     return [f"{head}: {t.numel()} entries, too many to print (not drawn from a "
             f"description: a custom or image-side strategy); the Result's "
             f"inputs[{name!r}] holds it"]
+
+
+def in_one_cell(t: Tensor, description: Drawn | None) -> str:
+    """An input in a table cell: the expression that rebuilds it when it is small, else
+    the description it was built from, else its shape."""
+    if t.numel() <= num.PRINT_LIMIT:
+        return num.format_tensor(t)
+    if description is not None:
+        return str(description)
+    return f"tensor of shape {tuple(t.shape)}, {dtype_name(t.dtype)} (too large to print)"

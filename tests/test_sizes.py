@@ -202,3 +202,22 @@ def test_the_command_line_reports_a_search_out_of_time_as_untested(
     out = capsys.readouterr().out
     assert "untested" in out and "time limit of 1e-09 s was reached" in out
     assert "all properties hold" not in out and "could not test have no verdict" in out
+
+
+def test_a_failure_at_a_large_shape_is_also_reported_at_the_smallest_that_fails() -> None:
+    report = paramcheck.verify(NaivePositive, shape=(256, 256), dtypes=F32,
+                               properties=["round_trip"], max_examples=5, seed=0)
+    (result,) = report.results
+    assert result.failed and result.smaller is not None, str(report)
+    assert tuple(result.smaller.inputs["X"].shape) == (2, 2), str(report)
+    assert "also fails at the smaller shape (2, 2)" in str(report)
+
+
+def test_a_parametrization_built_for_its_size_is_not_resized() -> None:
+    from paramcheck.known_bugs import TutorialCayleyMap
+    from paramcheck.transforms import Skew
+
+    report = paramcheck.verify(lambda: [Skew(), TutorialCayleyMap(96)], shape=(96, 96),
+                               dtypes=F32, properties=["round_trip"], max_examples=5, seed=0)
+    (result,) = report.results
+    assert result.failed and result.smaller is None, str(report)

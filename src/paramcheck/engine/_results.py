@@ -101,6 +101,8 @@ class Result:
         failure: the structured failure (what, gap, tolerance, where, tensors).
         defect: the known torch defect an ``upstream`` verdict is blamed on.
         prop: the :class:`~paramcheck.Property` checked.
+        smaller: the same law's failure at the smallest shape a search found one
+            (the first of 2×2, 4×4, ... 64×64 that fails), for a failure at a larger one.
         descriptions: for each input of ``inputs`` drawn from a description (see
             :mod:`paramcheck.strategies`), that description: how a large counterexample
             is printed, and rebuilt.
@@ -121,6 +123,7 @@ class Result:
     defect: Defect | None = None
     prop: Property | None = None
     descriptions: dict[str, Drawn] = field(default_factory=dict)
+    smaller: Result | None = None
 
     # (`property` is a field name here, so the decorator is spelled in full.)
     @builtins.property
@@ -168,6 +171,10 @@ class Result:
             lines.extend("  " + line for line in shown(name, t, self.descriptions.get(name)))
         if self.replay:
             lines.append("  replay: " + self.replay.replace("\n", "\n          "))
+        if self.smaller is not None:
+            shape = tuple(self.smaller.inputs["X"].shape) if "X" in self.smaller.inputs else ""
+            lines.extend("  " + line for line in self.smaller.block(
+                f"also fails at the smaller shape {shape}"))
         return lines
 
 

@@ -16,6 +16,7 @@ fails too: "1024×1024 square: zeros, with 1.0 at [0, 1]" instead of "uniform en
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import torch
 
@@ -24,15 +25,23 @@ from paramcheck.engine._plan import Plan
 from paramcheck.engine._property import Property
 from paramcheck.engine._results import Result
 from paramcheck.engine._search import search
+from paramcheck.errors import UsageError
+from paramcheck.strategies import EXPLICIT_LIMIT
 
-__all__ = ["searched"]
+__all__ = ["searched", "smaller_shapes", "smallest_failing"]
 
 
 def searched(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
     """:func:`~paramcheck.engine._search.search`, then a search for a simpler
     counterexample when the one found is dense (see the module's docstring)."""
     result = search(plan, prop, dtype)
-    if not result.failed or plan.simple or plan.inputs is not None or plan.image:
+    if result.failed and math.prod(plan.shape) > EXPLICIT_LIMIT and not plan.simple:
+        result = smallest_failing(plan, prop, dtype, _simplest(plan, prop, dtype, result))
+    return result
+
+
+def _simplest(plan: Plan, prop: Property, dtype: torch.dtype, result: Result) -> Result:
+    if plan.inputs is not None or plan.image:
         return result
     if not any(dense(d) for d in result.descriptions.values()):
         return result
@@ -46,3 +55,55 @@ def searched(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
     return dataclasses.replace(
         simpler, message=str(simpler.failure), examples=result.examples + simpler.examples,
         seconds=result.seconds + simpler.seconds)
+
+
+#: The matrix sizes tried, smallest first, when a failure at a larger shape is searched
+#: for at smaller ones: each is cheap next to the real size, and a failure at 2×2 or 4×4
+#: prints every entry.
+SMALLER = (2, 4, 8, 16, 32, 64)
+
+
+def smaller_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Shapes below ``shape`` to try, smallest first: the batch kept, the matrix scaled
+    down by powers of two (its aspect kept: a 1024×256 weight gives 8×2, 16×4, ...),
+    each side at least 1, the smaller side at least 2 where the real one is."""
+    if len(shape) < 2:
+        return [(n,) for n in SMALLER if n < (shape[0] if shape else 0)]
+    *batch, rows, cols = shape
+    big, small = max(rows, cols), min(rows, cols)
+    found = []
+    for n in SMALLER:
+        if n >= big:
+            break
+        side = max(min(2, small), small * n // big)
+        found.append((*batch, n if rows == big else side, n if cols == big else side))
+    return list(dict.fromkeys(found))
+
+
+def _runs_at(plan: Plan, shape: tuple[int, ...]) -> bool:
+    """True when the parametrization computes a weight at ``shape`` at all: one built for
+    its size (a buffer of the real shape, a mask) is not generic in the size."""
+    try:
+        plan.subject.forward(torch.zeros(shape, dtype=plan.dtypes[0], device=plan.device))
+    except Exception:
+        return False
+    return True
+
+
+def smallest_failing(plan: Plan, prop: Property, dtype: torch.dtype, result: Result
+                     ) -> Result:
+    """``result`` (a failure) with ``smaller`` set to the failure of the same law at the
+    smallest shape of :func:`smaller_shapes` where a search finds one, if any."""
+    if plan.inputs is not None or plan.image or any(s.shape for s in plan.subject.specs):
+        return result
+    for shape in smaller_shapes(plan.shape):
+        if not _runs_at(plan, shape):
+            return result
+        try:
+            small = search(dataclasses.replace(plan, shape=shape), prop, dtype)
+        except UsageError:  # the domain needs more (a square, two dimensions)
+            return result
+        if small.failed:
+            return dataclasses.replace(result, smaller=small,
+                                       seconds=result.seconds + small.seconds)
+    return result

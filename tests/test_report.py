@@ -108,7 +108,7 @@ def test_values_units_and_dates_come_from_the_results(frame: pd.DataFrame) -> No
 
 
 def test_asv_itself_reads_the_same_numbers(frame: pd.DataFrame) -> None:
-    asv_results = pytest.importorskip("asv.results")  # asv is in the bench extra
+    asv_results = pytest.importorskip("asv.results")  # in the test extra: runs in CI
     expected = {}
     for result in asv_results.iter_results(str(RESULTS)):
         for key in result.get_all_result_keys():

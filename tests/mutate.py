@@ -11,6 +11,7 @@ declaration of input domains, read by the tests themselves) are not mutated.
     python tests/mutate.py                       # every module in MODULES
     python tests/mutate.py _positive _sphere     # some of them
     python tests/mutate.py --list _cayley        # print the mutants, run nothing
+    python tests/mutate.py --jobs 2 --survivors  # after adding tests: rerun the survivors
 
 The report (``reports/mutation.md``) lists the score per module and every survivor, with
 the argument recorded for it in ``tests/mutation_arguments.toml`` (equivalent: no
@@ -22,14 +23,18 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
+import queue
 import shutil
 import signal
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import tomllib
@@ -39,21 +44,43 @@ PACKAGE = ROOT / "src" / "paramcheck"
 TRANSFORMS = PACKAGE / "transforms"
 ARGUMENTS = ROOT / "tests" / "mutation_arguments.toml"
 REPORT = ROOT / "reports" / "mutation.md"
+#: Every mutant's last verdict (module -> key -> [verdict, seconds]): the report is built
+#: from it, and ``--survivors`` reruns only the mutants it does not list as killed.
+RESULTS = ROOT / "reports" / "mutation.json"
 
 #: The modules mutated, and the tests that exercise each: groups of pytest arguments
 #: (each group in its own child: tests/ and properties/ have test files of the same
 #: name), cheapest and most incisive first; -x stops at the first failure, so a killed
-#: mutant costs its first failing test only.
-def _selection(names: str) -> list[list[str]]:
-    return [["tests/test_transforms.py", "tests/test_coverage.py", "-k", names],
-            ["properties/test_transforms.py", "-k", names]]
+#: mutant costs its first failing test only. ``-k`` matches case-insensitively.
+_UNIT_TESTS = ["tests/test_transforms.py", "tests/test_transforms_chains.py",
+               "tests/test_transforms_builtins.py", "tests/test_transforms_edges.py",
+               "tests/test_coverage.py"]
 
+
+def _selection(names: str) -> list[list[str]]:
+    return [[*_UNIT_TESTS, "-k", names], ["properties/test_transforms.py", "-k", names]]
+
+
+#: The shared plumbing (input checks, the Spec, the catalog) is used by every transform:
+#: all the unit tests, and the property suite at the smallest size in float64.
+_EVERYTHING = [_UNIT_TESTS, ["properties/test_transforms.py", "-k", "4x4 and float64"]]
 
 MODULES: dict[str, list[list[str]]] = {
     "_symmetric": _selection("Symmetric or Skew"),
-    "_cayley": _selection("Cayley or cayley"),
-    "_sphere": _selection("Sphere or sphere"),
-    "_positive": _selection("Positive or positive"),
+    "_cayley": _selection("Cayley"),
+    "_sphere": _selection("Sphere"),
+    "_positive": _selection("Positive"),
+    "_exponential": _selection("MatrixExponential or matrix_exponential or orthogonal_exp "
+                               "or spd_exp or orthogonal_log or spd_log"),
+    "_stiefel": _selection("Stiefel or householder"),
+    "_pruning": _selection("Pruning"),
+    "_torch_builtins": _selection("TorchOrthogonal or TorchSpectral or TorchWeight "
+                                  "or torch_orthogonal or torch_spectral or torch_weight "
+                                  "or torch_adapters"),
+    "_chains": _selection("chain or orthogonal_cayley or orthogonal_exp or spd_exp"),
+    "_checks": _EVERYTHING,
+    "_spec": _EVERYTHING,
+    "_catalog": _EVERYTHING,
 }
 
 #: A mutant's run may take this many times the unmutated run, plus a minute, before it
@@ -175,18 +202,19 @@ def mutated_source(m: Mutant) -> str:
 # ----------------------------------------------------------------------------- running
 
 
-def _run_groups(groups: list[list[str]], src: Path, limit: float) -> tuple[str, float]:
+def _run_groups(groups: list[list[str]], src: Path, limit: float, threads: int
+                ) -> tuple[str, float]:
     """Run the groups in turn until one fails: killed/survived, and the time taken."""
     total = 0.0
     for group in groups:
-        verdict, seconds = _run(group, src, limit - total)
+        verdict, seconds = _run(group, src, limit - total, threads)
         total += seconds
         if verdict != "survived":
             return verdict, total
     return "survived", total
 
 
-def _run(pytest_args: list[str], src: Path, limit: float) -> tuple[str, float]:
+def _run(pytest_args: list[str], src: Path, limit: float, threads: int) -> tuple[str, float]:
     """Run pytest in a forked child importing paramcheck from ``src``: killed/survived."""
     start = time.monotonic()
     pid = os.fork()
@@ -198,7 +226,9 @@ def _run(pytest_args: list[str], src: Path, limit: float) -> tuple[str, float]:
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
             import pytest
+            import torch
 
+            torch.set_num_threads(threads)
             code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                                 "-W", "ignore", *pytest_args])
             os._exit(int(code))
@@ -220,6 +250,8 @@ def _run(pytest_args: list[str], src: Path, limit: float) -> tuple[str, float]:
         return "survived", elapsed
     if code == 1:
         return "killed", elapsed
+    if code == 2:  # a test module no longer imports: the suite fails on it, as CI would
+        return "killed (collection error)", elapsed
     return f"error (pytest exit {code})", elapsed
 
 
@@ -230,43 +262,96 @@ def _package_copy(tmp: Path) -> Path:
     return src
 
 
-def run(modules: list[str], on_module: Callable[[dict[str, list[tuple[Mutant, str, float]]]], None]
-        ) -> dict[str, list[tuple[Mutant, str, float]]]:
+def _mutate_one(m: Mutant, *, groups: list[list[str]], relative: Path, free: queue.Queue[Path],
+                limit: float, threads: int) -> tuple[Mutant, str, float]:
+    """Run the tests against ``m`` in a free package copy, restored afterwards."""
+    src = free.get()
+    target = src / relative
+    original = target.read_text()
+    try:
+        target.write_text(mutated_source(m))
+        verdict, seconds = _run_groups(groups, src, limit, threads)
+    finally:
+        target.write_text(original)
+        free.put(src)
+    print(f"  {m.key}: {verdict} ({seconds:.1f} s)", flush=True)
+    return m, verdict, seconds
+
+
+Rows = list[tuple[Mutant, str, float]]
+
+
+def run(modules: list[str], on_module: Callable[[dict[str, Rows]], None], jobs: int = 1,
+        known: dict[str, Rows] | None = None) -> dict[str, Rows]:
+    """Mutate each module in turn; ``jobs`` mutants run at once, each in its own package copy.
+
+    A mutant listed as killed in ``known`` is not run again (tests are only ever added
+    between a run and its rerun, so a killed mutant stays killed); its row is kept.
+    """
     os.environ.setdefault("PARAMCHECK_PROFILE", "ci")
     os.chdir(ROOT)
     # Imported once in the parent, shared by every forked child: torch and the test tools.
     import hypothesis  # noqa: F401
     import pytest  # noqa: F401
-    import torch  # noqa: F401
+    import torch
 
-    results: dict[str, list[tuple[Mutant, str, float]]] = {}
+    # The cores are shared among the jobs: one child's torch threads per core.
+    threads = max(1, torch.get_num_threads() // jobs)
+    results: dict[str, Rows] = {}
     with tempfile.TemporaryDirectory(prefix="paramcheck-mutation-") as tmp:
-        src = _package_copy(Path(tmp))
+        free: queue.Queue[Path] = queue.Queue()
+        for k in range(jobs):
+            free.put(_package_copy(Path(tmp) / f"copy{k}"))
         for module in modules:
-            args = MODULES[module]
-            target = src / "paramcheck" / "transforms" / f"{module}.py"
-            original = target.read_text()
-            verdict, baseline = _run_groups(args, src, limit=3600)
+            killed = {m.key: (m, v, t) for m, v, t in (known or {}).get(module, [])
+                      if v.startswith("killed")}
+            todo = [m for m in mutants(module) if m.key not in killed]
+            if not todo:  # every mutant killed before: nothing to run
+                results[module] = [killed[m.key] for m in mutants(module)]
+                continue
+            groups = MODULES[module]
+            relative = Path("paramcheck", "transforms", f"{module}.py")
+            src = free.get()
+            verdict, baseline = _run_groups(groups, src, 3600, threads)
+            free.put(src)
             if verdict != "survived":
                 raise SystemExit(f"the tests of {module} fail without a mutation ({verdict})")
             limit = TIME_FACTOR * baseline + 60
-            print(f"{module}: baseline {baseline:.1f} s", flush=True)
-            rows = []
-            for m in mutants(module):
-                target.write_text(mutated_source(m))
-                verdict, seconds = _run_groups(args, src, limit)
-                rows.append((m, verdict, seconds))
-                print(f"  {m.key}: {verdict} ({seconds:.1f} s)", flush=True)
-            target.write_text(original)
-            results[module] = rows
+            print(f"{module}: baseline {baseline:.1f} s, {len(todo)} mutants to run "
+                  f"({len(killed)} killed before)", flush=True)
+
+            mutate_one = partial(_mutate_one, groups=groups, relative=relative, free=free,
+                                 limit=limit, threads=threads)
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                ran = {m.key: (m, v, t) for m, v, t in pool.map(mutate_one, todo)}
+            results[module] = [ran.get(m.key) or killed[m.key] for m in mutants(module)]
             on_module(results)  # the report so far: a long run stopped early keeps it
     return results
+
+
+def load(path: Path) -> dict[str, Rows]:
+    """The verdicts stored by :func:`save`, for the mutants the current sources still have."""
+    if not path.exists():
+        return {}
+    stored = json.loads(path.read_text())
+    results: dict[str, Rows] = {}
+    for module, verdicts in stored.items():
+        if module in MODULES:
+            results[module] = [(m, *verdicts[m.key]) for m in mutants(module)
+                               if m.key in verdicts]
+    return results
+
+
+def save(path: Path, results: dict[str, Rows]) -> None:
+    path.write_text(json.dumps(
+        {module: {m.key: [v, round(t, 1)] for m, v, t in rows}
+         for module, rows in sorted(results.items())}, indent=1) + "\n")
 
 
 # ------------------------------------------------------------------------------ report
 
 
-def report(results: dict[str, list[tuple[Mutant, str, float]]]) -> tuple[str, int]:
+def report(results: dict[str, Rows]) -> tuple[str, int]:
     arguments = tomllib.loads(ARGUMENTS.read_text()) if ARGUMENTS.exists() else {}
     argued = arguments.get("survivor", {})
     total = sum(len(rows) for rows in results.values())
@@ -274,12 +359,16 @@ def report(results: dict[str, list[tuple[Mutant, str, float]]]) -> tuple[str, in
     lines = [
         "# Mutation testing of paramcheck.transforms",
         "",
-        "Produced by `tox run -e mutation` (`python tests/mutate.py`; not in CI: it runs "
-        "the tests of a module once per mutant). Each mutant is one single-point change "
-        "(operator swapped, number moved by one, boolean flipped or negated, input check "
-        "deleted); it is killed when the module's tests (MODULES in tests/mutate.py: "
-        "tests/test_transforms.py, tests/test_coverage.py and the property suite's "
-        "tests of the transforms the module defines, ci profile) fail on it.",
+        "Produced by `tox run -e mutation` (`python tests/mutate.py --jobs 2`; after adding "
+        "tests, `--survivors` reruns only the mutants not yet killed; not in CI). Each "
+        "mutant is one single-point change to a module of `paramcheck.transforms` "
+        "(operator swapped, number moved by one, boolean flipped or negated, call statement "
+        "such as an input check deleted, method swapped for a near neighbour); it is killed "
+        "when the tests that exercise the module fail on it: `MODULES` in tests/mutate.py, "
+        "the unit tests of the transforms (tests/test_transforms*.py, tests/test_coverage.py) "
+        "and the property suite's items for the transforms the module defines, "
+        f"{os.environ.get('PARAMCHECK_PROFILE', 'ci')} profile. Every verdict is stored in "
+        "`reports/mutation.json`, which this report is built from.",
         "",
         f"**Score: {killed} of {total} mutants killed ({100 * killed / max(total, 1):.1f}%).**",
         "",
@@ -317,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help=f"modules to mutate: {', '.join(MODULES)}")
     parser.add_argument("--list", action="store_true", help="print the mutants and stop")
     parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="mutants run at once (one per core is the useful most)")
+    parser.add_argument("--survivors", action="store_true",
+                        help=f"rerun only the mutants not killed in {RESULTS.name} "
+                             "(after adding tests)")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -328,12 +422,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(m.key)
         return 0
 
-    def write(results: dict[str, list[tuple[Mutant, str, float]]]) -> None:
-        args.report.write_text(report(results)[0])
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, not {args.jobs}")
 
-    results = run(modules, write)
-    text, unargued = report(results)
-    args.report.write_text(text)
+    stored = load(RESULTS)  # every module's last verdicts: the report covers them all
+
+    def write(results: dict[str, Rows]) -> None:
+        stored.update(results)
+        save(RESULTS, stored)
+        args.report.write_text(report(stored)[0])
+
+    run(modules, write, args.jobs, known=stored if args.survivors else None)
+    text, unargued = report(stored)
     print(text)
     return 1 if unargued else 0
 

@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Every shipped parametrization at real sizes",
         "",
-        f"Made by `PARAMCHECK_PROFILE={profile} python properties/sizes_report.py` on "
+        f"Made by `PARAMCHECK_PROFILE={profile} python properties/sizes_report.py"
+        f"{''.join(' ' + a for a in (argv if argv is not None else sys.argv[1:]))}` on "
         f"{datetime.date.today().isoformat()}: torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, {time.perf_counter() - start:.0f} s in all. "
         "Each cell is one `paramcheck.verify(entry.build, shape=(n, n), dtypes=(dtype,), "

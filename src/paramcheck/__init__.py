@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from paramcheck.engine._options import Options
     from paramcheck.engine._property import Draws, Property, Subject
     from paramcheck.engine._results import Defect, Failure, Report, Result, Verdict
-    from paramcheck.errors import NotApplicable, PropertyFailed, UsageError
+    from paramcheck.errors import CouldNotJudge, NotApplicable, PropertyFailed, UsageError
     from paramcheck.properties import register_property
 
 # name -> module that defines it (attributes) or None (submodules).
@@ -44,6 +44,7 @@ _LAZY: dict[str, str | None] = {
     "register_property": "paramcheck.properties",
     "PropertyFailed": "paramcheck.errors",
     "NotApplicable": "paramcheck.errors",
+    "CouldNotJudge": "paramcheck.errors",
     "UsageError": "paramcheck.errors",
     "errors": None,
     "constraints": None,
@@ -54,6 +55,7 @@ _LAZY: dict[str, str | None] = {
 }
 
 __all__ = [
+    "CouldNotJudge",
     "Defect",
     "Draws",
     "Failure",

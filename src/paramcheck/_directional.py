@@ -25,6 +25,16 @@ The check is made at the most accurate step, the one with the smallest tolerance
 ``tol(h) = |d(4h) - d(h)| + R/h`` (where truncation and rounding balance, ≈ 1e-8 relative
 for a well-scaled map): it passes when ``|d(h) - g| ≤ tol(h)`` there. A wrong backward
 misses by a fixed ``|δ|``, the size of its error, at every step: a 1% error is caught.
+
+*A jump inside the step* is told apart from a wrong gradient by how the differences scale.
+Where forward jumps by ``J`` between ``X - hV`` and ``X + hV`` (Stiefel's column sign
+flips where a diagonal entry crosses 0), ``Δ(h) = φ(h) - φ(-h) ≈ J`` whatever ``h``, so
+``d(h) = J/2h`` grows fourfold per step; for a smooth map ``Δ(h) ≈ 2h·φ'(0)`` shrinks
+fourfold, wrong backward or not. A pair of steps with ``|Δ(h) - Δ(4h)| ≤ |Δ(h)|/2`` and
+``|Δ(h)|`` above the rounding ``R`` is a *jump pair*. The ladder goes on past jump pairs
+(smaller steps leave a jump at any distance above ``H·4⁻⁹``), and when even its most
+accurate step is a jump pair, ``X`` is not a point of differentiability: no verdict,
+:class:`~paramcheck.errors.CouldNotJudge`, never a failure.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from torch import Tensor, nn
 from paramcheck import _gradcheck
 from paramcheck import _numerics as num
 from paramcheck import _target as tg
+from paramcheck.errors import CouldNotJudge
 
 #: Random directions tried. One suffices for a wrong vector-Jacobian product (a wrong
 #: backward is wrong along almost every direction); a second guards against an unlucky
@@ -85,6 +96,8 @@ def check(chain: Sequence[nn.Module], inputs: tuple[Tensor, ...],
           along: Callable[[Tensor], Tensor] | None = None) -> str | None:
     """None when backward agrees with central differences along every direction, else one
     sentence saying along which direction, by how much, against which tolerance.
+    Raises :class:`~paramcheck.errors.CouldNotJudge` where forward jumps within the
+    smallest useful step (see the module docstring): no verdict either way.
 
     ``project`` is applied to the input before forward, as in ``_gradcheck.check``;
     ``along`` to the directions (by default ``project``).
@@ -115,7 +128,8 @@ def check(chain: Sequence[nn.Module], inputs: tuple[Tensor, ...],
 
     for k, vs in enumerate(directions(base, DIRECTIONS, along or project)):
         g = sum(float((gr * v).sum()) for gr, v in zip(grads, vs, strict=True))
-        best: tuple[float, float, float] | None = None  # (tol, h, d) at the most accurate step
+        # (tol, h, d, jump pair?) at the most accurate step
+        best: tuple[float, float, float, bool] | None = None
         best_i = 0
         previous: float | None = None
         for i in range(STEPS):
@@ -125,13 +139,23 @@ def check(chain: Sequence[nn.Module], inputs: tuple[Tensor, ...],
             if previous is not None:
                 rounding = num.MAP_SLACK * n * e * max(up_size, down_size) * weight
                 tol = abs(previous - d) + rounding / h
+                jump = _jump_pair(2 * h * d, 8 * h * previous, rounding)
                 if best is None or tol < best[0]:
-                    best, best_i = (tol, h, d), i
-                elif i - best_i >= 2:
+                    best, best_i = (tol, h, d, jump), i
+                elif i - best_i >= 2 and not jump and abs(previous - d) <= rounding / h:
                     break  # rounding dominates from here on: smaller steps only get worse
             previous = d
         assert best is not None
-        tol, h, d = best
+        tol, h, d, jump = best
+        if jump:
+            last = first * 4.0 ** -i
+            raise CouldNotJudge(
+                f"forward is not differentiable at this input: along random direction {k} "
+                f"(torch.Generator seed {SEED}), φ(h) - φ(-h) = ⟨G, forward(X + hV) - "
+                f"forward(X - hV)⟩ stays about {2 * h * d:.3g} from h = {first:.3g} down "
+                f"to h = {last:.3g} instead of shrinking with h: a jump of forward within "
+                f"{last:.3g}·max|V| of X (such as a sign that flips where an entry crosses "
+                f"0), where finite differences cannot check the gradient")
         if not abs(d - g) <= tol:
             return (
                 f"along random direction {k} (torch.Generator seed {SEED}), backward gives "
@@ -140,6 +164,14 @@ def check(chain: Sequence[nn.Module], inputs: tuple[Tensor, ...],
                 f"exceeds the tolerance {tol:.3g} = |d(4h) - d(h)| (truncation) + R/h "
                 f"(rounding: R = {num.MAP_SLACK:g}·n·eps·max|F|·Σ|G|, n = {n})")
     return None
+
+
+def _jump_pair(delta: float, delta_4h: float, rounding: float) -> bool:
+    """Whether ``Δ(h) = delta`` and ``Δ(4h) = delta_4h`` look like a jump inside the step:
+    nearly equal (a smooth map gives ``Δ(4h) ≈ 4·Δ(h)``, three times ``|Δ(h)|`` apart; a
+    jump ``Δ(4h) ≈ Δ(h)``, so the midpoint ``|Δ(h)|/2`` separates them) and above the
+    rounding ``R`` of φ (below it, both are noise)."""
+    return abs(delta) > rounding and abs(delta - delta_4h) <= abs(delta) / 2
 
 
 def check_at(target: tg.Target, X64: Tensor,

@@ -36,6 +36,17 @@ class NotApplicable(ParamcheckError):
     """
 
 
+class CouldNotJudge(ParamcheckError):
+    """A law cannot judge at this input, though it applies to the parametrization (the
+    gradient law at a point where forward is not differentiable: a jump inside every
+    finite-difference step).
+
+    The engine asks Hypothesis for another input instead (``hypothesis.reject``); when no
+    input can be judged, the verdict is *could not test* with this message as the reason.
+    Called directly, a law raises it: neither a pass nor a failure.
+    """
+
+
 class PropertyFailed(ParamcheckError, AssertionError):
     """A law does not hold: what failed, by how much, against which tolerance, and where.
 

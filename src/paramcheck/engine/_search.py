@@ -41,7 +41,7 @@ from paramcheck.engine._limits import Clock, LimitHit, memory_limit, out_of_memo
 from paramcheck.engine._plan import Plan
 from paramcheck.engine._property import Property
 from paramcheck.engine._results import Defect, Failure, Result, Verdict
-from paramcheck.errors import NotApplicable, PropertyFailed
+from paramcheck.errors import CouldNotJudge, NotApplicable, PropertyFailed
 
 #: Inputs up to this many entries run with one intra-op thread (see small_work): a batch
 #: of two 256×256 matrices. An op on 2^17 entries takes well under a millisecond on one
@@ -104,7 +104,7 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
     if reason is not None:
         return Result(label, dtype, Verdict.NOT_APPLICABLE, message=reason, prop=prop)
     seen: dict[str, Any] = {"drawn": None, "count": 0, "skip": None, "routed": False,
-                            "failing": None, "error": None}
+                            "failing": None, "error": None, "unjudged": None}
     devices = [plan.device] if plan.device.type == "cuda" else []
     clock = Clock(plan.time_limit)
     stop_at_dense = not plan.simple and plan.inputs is None and not plan.image
@@ -125,6 +125,9 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
                 prop.law(plan.subject, *drawn)
             except NotApplicable as exc:
                 seen["skip"] = str(exc)
+            except CouldNotJudge as exc:  # not this input: Hypothesis draws another
+                seen["unjudged"] = str(exc)
+                hypothesis.reject()
             except Exception as exc:
                 allocation = out_of_memory(exc)
                 if allocation is not None:
@@ -210,6 +213,9 @@ def search(plan: Plan, prop: Property, dtype: torch.dtype) -> Result:
     try:
         test()
     except COULD_NOT_DRAW as exc:
+        if isinstance(exc, (Unsatisfiable, FailedHealthCheck)) and seen["unjudged"]:
+            return could_not_test(f"no input drawn could be judged; the last: "
+                                  f"{seen['unjudged']}")
         return could_not_test(_refusal(exc))
     except DenseFailure:
         seen["drawn"] = seen["failing"]

@@ -13,7 +13,7 @@ from torch import Tensor
 from paramcheck import _directional, _gradcheck
 from paramcheck import _numerics as num
 from paramcheck import _target as tg
-from paramcheck.errors import NotApplicable, PropertyFailed
+from paramcheck.errors import CouldNotJudge, NotApplicable, PropertyFailed
 from paramcheck.properties._values import as_target, require_tensor
 
 #: Distance of the second point at which a gradcheck mismatch is confirmed (see gradient).
@@ -41,7 +41,11 @@ def gradient(parametrization: object, X: Tensor, *, domain: str = "matrix") -> N
     A gradcheck mismatch is confirmed at a second point ``X + δ`` (δ ≈ 1e-3·max|X|)
     before it is reported: where a map has a kink (``|x|`` at 0, ties in a max),
     one-sided derivatives differ and central differences straddle it; hypothesis aims
-    at exactly those inputs (zeros, ties), but a kink is not a wrong gradient.
+    at exactly those inputs (zeros, ties), but a kink is not a wrong gradient. Where
+    forward *jumps* (a sign that flips where an entry crosses 0), the directional check
+    says so (:class:`~paramcheck.errors.CouldNotJudge`, see ``paramcheck._directional``):
+    at ``X`` the second point is tried; at the second point too, the law cannot judge
+    this input and says so, never a failure (the engine then draws another).
     """
     require_tensor(X)
     target = as_target(parametrization)
@@ -70,7 +74,10 @@ def gradient(parametrization: object, X: Tensor, *, domain: str = "matrix") -> N
 
     X64 = X.detach().to(torch.float64)
     project = _gradcheck.tangent(domain)
-    problem = _finite_differences(target, X64, project)
+    try:
+        problem = _finite_differences(target, X64, project)
+    except CouldNotJudge as jump:
+        problem = str(jump)  # a jump at X itself: the second point decides
     if problem is None:
         return
     delta = _JITTER * max(num.magnitude(X64), 1.0) * tg.gradient_pattern(X64)

@@ -8,7 +8,8 @@ Five verdicts, because users need to tell them apart:
 - ``not applicable``: the law does not apply to this parametrization, and why (no
   ``right_inverse``, no constraint named);
 - ``could not test``: the tool could not judge (Hypothesis could not draw valid inputs,
-  a health check refused the strategy, a limit was hit): never the user's failure;
+  a health check refused the strategy, a limit was hit, no input drawn could be judged:
+  :class:`~paramcheck.errors.CouldNotJudge`): never the user's failure;
 - ``upstream``: the failure is a known defect of torch itself (:class:`Defect` names
   the op, the affected versions, the upstream issue and a workaround).
 

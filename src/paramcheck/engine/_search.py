@@ -8,6 +8,9 @@ call as the counterexample. How it ended decides the verdict:
 - the law raised ``AssertionError`` (:class:`PropertyFailed` or a plain ``assert``), or
   any other exception from the parametrization: **failed**;
 - the law raised :class:`NotApplicable`: **not applicable**, with its message;
+- the law raised :class:`CouldNotJudge` (not this input: a jump of forward inside the
+  gradient law's step): Hypothesis draws another (``hypothesis.reject``); if none can be
+  judged, **could not test** with its message;
 - Hypothesis could not draw (``Unsatisfiable``, a ``FailedHealthCheck`` of the
   strategy, an invalid strategy), or the search ran out of time (``time_limit``) or of
   memory before anything failed (:mod:`paramcheck.engine._limits`): **could not test**,

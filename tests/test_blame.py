@@ -211,3 +211,19 @@ def test_a_stateful_forward_gradient_failure_says_so_instead_of_a_zero_differenc
             return 2 * X
 
     assert _gradcheck.check_at(tg.Target(lambda: Scaled()), X, None) is None
+
+
+def test_explain_says_a_wrong_formula_is_neither_batching_nor_precision() -> None:
+    """A failure that reproduces inside a batch and in float64 (a wrong formula, as the
+    tutorial's right_inverse) is said to be in the formula; its twin, a float32 rounding
+    loss, still names the op where float32 departs from float64."""
+
+    def wrong(Z: Tensor) -> Tensor:  # wrong in every precision, the same in a batch
+        return torch.log(Z)
+
+    Y = torch.full((3, 3), 1e-3)
+    blame, defect = _blame.explain(wrong, Y)
+    assert blame.divergence is None and defect is None
+    assert "not in batching or precision" in str(blame)
+    rounding, _ = _blame.explain(naive_inverse_softplus, Y)
+    assert rounding.divergence is not None and rounding.divergence.op == "torch.Tensor.sub"

@@ -333,6 +333,10 @@ def explain(run: Callable[[Tensor], object], X: Tensor, *, batch: Tensor | None 
         if blame is None or shadow.divergence is not None or blame.note.startswith(
                 "could not"):
             blame = shadow
+        elif not shadow.note.startswith("could not"):  # both references agree with X's run
+            blame = Blame(None, (
+                "no op departs from the same run inside a batch, nor from a float64 shadow "
+                "run: the failure is in the formula, not in batching or precision"))
     if blame is None:
         blame = Blame(None, "no reference to compare with")
     if blame.divergence is None and X.dtype == torch.float64:
